@@ -1,0 +1,44 @@
+"""The main menu, by role. The project level knows every app, so the menu lives here; each
+entry says which roles see it (DESIGN.md 1: who uses what)."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Role
+from organizations.selectors import user_role_assignments
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url_name: str
+    roles: frozenset | None  # any of these roles shows the entry; None: every signed-in user
+    superuser: bool = False  # superusers see it whatever their roles
+
+
+MENU = [
+    Entry(_("Home"), "home", None),
+    Entry(_("Organizations"), "organizations:tree", frozenset(Role), superuser=True),
+    Entry(_("Accounts"), "accounts:list", frozenset({Role.ADMIN}), superuser=True),
+    Entry(_("Administration"), "admin:index", frozenset(), superuser=True),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    assignments = list(user_role_assignments(user))
+    roles = {assignment.role for assignment in assignments}
+    items = [
+        {
+            "label": entry.label,
+            "url": reverse(entry.url_name),
+            "active": request.resolver_match and request.resolver_match.view_name == entry.url_name,
+        }
+        for entry in MENU
+        if entry.roles is None or roles & entry.roles or (entry.superuser and user.is_superuser)
+    ]
+    return {"menu": items, "my_roles": assignments}

@@ -1,0 +1,124 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role, User
+
+
+class OrganizationCodeField(forms.CharField):
+    """An organization typed by its code (or picked from the search list), limited to a scope:
+    a province has tens of thousands of organizations, too many for a drop-down."""
+
+    def __init__(self, *, scope=None, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "list": "organization-options",
+                    "autocomplete": "off",
+                    # Suggestions while typing: the options view searches the user's area by name or code.
+                    "hx-get": reverse_lazy("organizations:options"),
+                    "hx-trigger": "input changed delay:300ms",
+                    "hx-target": "#organization-options",
+                    "hx-swap": "innerHTML",
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+        self.scope = scope
+
+    def clean(self, value):
+        code = super().clean(value)
+        if not code:
+            return None
+        organization = self.scope.filter(code=code.strip()).first()
+        if organization is None:
+            raise forms.ValidationError(
+                _("No organization with code %(code)s lies within your area."), params={"code": code}
+            )
+        return organization
+
+
+class PasswordPairMixin:
+    """Two password fields that must agree and pass the site's password validators."""
+
+    def clean(self):
+        cleaned = super().clean()
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords do not match."))
+        elif password:
+            try:
+                password_validation.validate_password(password, self._password_user())
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+    def _password_user(self):
+        return None
+
+
+class AccountCreateForm(PasswordPairMixin, forms.Form):
+    username = forms.RegexField(
+        label=_("username"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("A username may contain only letters, digits and @ . + - _.")},
+    )
+    full_name = forms.CharField(label=_("full name"), max_length=50)
+    organization = OrganizationCodeField(label=_("home organization (code)"))
+    role = forms.ChoiceField(label=_("first role"), choices=[("", "—"), *Role.choices], required=False)
+    password = forms.CharField(label=_("password"), widget=forms.PasswordInput(render_value=True), strip=False)
+    password_again = forms.CharField(
+        label=_("password again"), widget=forms.PasswordInput(render_value=True), strip=False
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].scope = scope
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is taken."))
+        return username
+
+    def _password_user(self):
+        return User(username=self.cleaned_data.get("username", ""), full_name=self.cleaned_data.get("full_name", ""))
+
+
+class AccountEditForm(forms.Form):
+    full_name = forms.CharField(label=_("full name"), max_length=50)
+    is_active = forms.BooleanField(label=_("account enabled"), required=False)
+
+
+class PasswordResetForm(PasswordPairMixin, forms.Form):
+    password = forms.CharField(label=_("new password"), widget=forms.PasswordInput, strip=False)
+    password_again = forms.CharField(label=_("new password again"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def _password_user(self):
+        return self.user
+
+
+class RoleAssignForm(forms.Form):
+    organization = OrganizationCodeField(label=_("organization (code)"))
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].scope = scope
+
+
+class PairingReportForm(forms.Form):
+    month = forms.DateField(
+        label=_("month"),
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+    )
+    content = forms.CharField(label=_("progress this month"), widget=forms.Textarea(attrs={"rows": 4}))

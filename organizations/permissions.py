@@ -1,0 +1,124 @@
+"""Who may do what: the role × action table of DESIGN.md section 2, in one place.
+
+A role held at organization O acts on O's subtree. Each action names the roles that may take
+it and how far the role must sit from the organization concerned:
+
+- SUBTREE: at the organization or any ancestor;
+- EXACT:   at that very organization ("the secretary of that organization");
+- ABOVE:   at a strict ancestor ("staff above").
+
+`organizations_where(user, action)` turns a rule into one queryset of organizations;
+`has_permission` asks it about one organization, so lists and single checks cannot disagree.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Organization, Pairing, Role, RoleAssignment
+
+
+class Reach(Enum):
+    SUBTREE = "subtree"
+    EXACT = "exact"
+    ABOVE = "above"
+
+
+class Action(Enum):
+    VIEW = "view"
+    CREATE_TEMPLATE = "create_template"
+    ISSUE_CHECKLIST = "issue_checklist"
+    SET_UP_ASSESSMENT = "set_up_assessment"
+    CLAIM_CHECKLIST = "claim_checklist"
+    SUBMIT_RECORD = "submit_record"
+    APPROVE_RECORD = "approve_record"
+    LIST_PROBLEM = "list_problem"
+    DECIDE_EXTENSION = "decide_extension"
+    CLOSE_PROBLEM = "close_problem"
+    RECORD_FOLLOW_UP = "record_follow_up"
+    SCORE_ON_PANEL = "score_on_panel"
+    MANAGE_ACCOUNTS = "manage_accounts"
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset
+    reach: Reach
+
+
+ALL_ROLES = frozenset(Role)
+
+RULES = {
+    # "see anything: any role whose subtree contains it" (+ pairings, see organizations_where).
+    Action.VIEW: Rule(ALL_ROLES, Reach.SUBTREE),
+    Action.CREATE_TEMPLATE: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
+    Action.ISSUE_CHECKLIST: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
+    Action.SET_UP_ASSESSMENT: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
+    Action.CLAIM_CHECKLIST: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
+    Action.SUBMIT_RECORD: Rule(frozenset({Role.SECRETARY, Role.CLERK}), Reach.EXACT),
+    Action.APPROVE_RECORD: Rule(frozenset({Role.STAFF, Role.CLERK}), Reach.ABOVE),
+    # Closing is also never by the person who asked for it: the supervision service checks that.
+    Action.LIST_PROBLEM: Rule(frozenset({Role.STAFF, Role.SUPERVISOR}), Reach.ABOVE),
+    Action.DECIDE_EXTENSION: Rule(frozenset({Role.STAFF, Role.SUPERVISOR}), Reach.ABOVE),
+    Action.CLOSE_PROBLEM: Rule(frozenset({Role.STAFF, Role.SUPERVISOR}), Reach.ABOVE),
+    Action.RECORD_FOLLOW_UP: Rule(frozenset({Role.STAFF, Role.SUPERVISOR}), Reach.ABOVE),
+    # The outer bound only: scoring narrows it to the organizations assigned to the judge.
+    Action.SCORE_ON_PANEL: Rule(frozenset({Role.JUDGE}), Reach.SUBTREE),
+    Action.MANAGE_ACCOUNTS: Rule(frozenset({Role.ADMIN}), Reach.SUBTREE),
+}
+
+# Superusers repair data through the Django admin; on the platform's own pages they may read
+# and manage accounts everywhere, but claim, approve or score only through real roles.
+SUPERUSER_ACTIONS = frozenset({Action.VIEW, Action.MANAGE_ACCOUNTS})
+
+
+def _role_organizations(user, roles):
+    return Organization.objects.filter(
+        pk__in=RoleAssignment.objects.filter(user=user, role__in=roles).values("organization")
+    )
+
+
+def _subtree_filter(paths, *, strict):
+    condition = Q(pk__in=[])
+    for path in paths:
+        below = Q(path__startswith=path)
+        condition |= below & ~Q(path=path) if strict else below
+    return condition
+
+
+def organizations_where(user, action):
+    """Every organization on which `user` may take `action`, as one queryset."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    if user.is_superuser and action in SUPERUSER_ACTIONS:
+        return Organization.objects.all()
+    rule = RULES[action]
+    role_paths = list(_role_organizations(user, rule.roles).values_list("path", flat=True))
+    if rule.reach is Reach.EXACT:
+        condition = Q(path__in=role_paths)
+    else:
+        condition = _subtree_filter(role_paths, strict=rule.reach is Reach.ABOVE)
+    if action is Action.VIEW:
+        condition |= Q(pk__in=_paired_villages(user, role_paths))
+    return Organization.objects.filter(condition)
+
+
+def _paired_villages(user, role_paths):
+    """Pairing gives read-only access to the paired village for the pairing's year."""
+    pairings = Pairing.objects.filter(year=timezone.localdate().year)
+    paired_side = Q(leader__user=user)
+    for path in role_paths:
+        paired_side |= Q(unit__path__startswith=path)
+    return pairings.filter(paired_side).values("village")
+
+
+def has_permission(user, action, organization):
+    return organizations_where(user, action).filter(pk=organization.pk).exists()
+
+
+def require_permission(user, action, organization):
+    if not has_permission(user, action, organization):
+        raise PermissionDenied

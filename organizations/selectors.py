@@ -1,0 +1,159 @@
+"""Every read a view or task needs from the spine, scoped to what the user may see."""
+
+from heapq import merge
+from itertools import islice
+
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.utils import timezone
+
+from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
+from .permissions import Action, organizations_where
+
+
+def organizations_visible(user):
+    """The one scoping selector: every organization the user may see (DESIGN.md 2)."""
+    return organizations_where(user, Action.VIEW)
+
+
+def organization_get_visible(user, code):
+    """The organization with this code if the user may see it, else None."""
+    return organizations_visible(user).filter(code=code).first()
+
+
+def organization_roots(user):
+    """The top-most organizations the user sees: visible ones whose parent is not visible."""
+    visible = organizations_visible(user)
+    return _with_child_counts(visible.exclude(parent__in=visible.values("pk")).select_related("parent"))
+
+
+def organization_children(user, organization):
+    return _with_child_counts(organizations_visible(user).filter(parent=organization))
+
+
+def _with_child_counts(queryset):
+    return queryset.annotate(child_count=Count("children", distinct=True)).order_by("code")
+
+
+def organization_search(user, query, *, limit=30):
+    query = query.strip()
+    if not query:
+        return Organization.objects.none()
+    return (
+        organizations_visible(user)
+        .filter(Q(name__contains=query) | Q(code__startswith=query))
+        .select_related("parent")
+        .order_by("path")[:limit]
+    )
+
+
+def organization_ancestors(organization):
+    return Organization.objects.ancestors(organization)
+
+
+def posts_current(organization, *, on=None):
+    """Current posts, in the order of PostTitle (书记 first), then by name."""
+    on = on or timezone.localdate()
+    rank = Case(*[When(title=title, then=Value(i)) for i, title in enumerate(PostTitle)], output_field=IntegerField())
+    return (
+        Post.objects.current(on)
+        .filter(organization=organization)
+        .select_related("person")
+        .annotate(rank=rank)
+        .order_by("rank", "person__name")
+    )
+
+
+def people_at(organization):
+    return Person.objects.filter(organization=organization).order_by("name")
+
+
+def pairings_of(organization, *, year=None):
+    """Pairings in which the organization is the village or the paired unit, newest first."""
+    pairings = Pairing.objects.filter(Q(village=organization) | Q(unit=organization))
+    if year:
+        pairings = pairings.filter(year=year)
+    return pairings.select_related("village", "unit", "leader", "responsible").annotate(report_count=Count("reports"))
+
+
+def pairing_may_report(user, pairing):
+    """The paired side reports: the responsible person or the leader (through their accounts),
+    or anyone holding a role at the paired unit."""
+    if pairing.responsible.user_id == user.pk or (pairing.leader and pairing.leader.user_id == user.pk):
+        return True
+    if pairing.unit is None:
+        return False
+    return RoleAssignment.objects.filter(user=user, organization=pairing.unit).exists()
+
+
+def pairing_reports(pairing):
+    return PairingReport.objects.filter(pairing=pairing).select_related("reported_by")
+
+
+def role_assignments_at(organization):
+    return RoleAssignment.objects.filter(organization=organization).select_related("user")
+
+
+def user_role_assignments(user):
+    return (
+        RoleAssignment.objects.filter(user=user).select_related("organization").order_by("organization__path", "role")
+    )
+
+
+def organization_timeline(organization, *, limit=30):
+    """Who did what, when, to the organization and its people, posts, roles and pairings:
+    the newest history rows of each, merged newest first."""
+    streams = [
+        Organization.history.filter(id=organization.pk),
+        Person.history.filter(organization_id=organization.pk),
+        Post.history.filter(organization_id=organization.pk),
+        RoleAssignment.history.filter(organization_id=organization.pk),
+        Pairing.history.filter(Q(village_id=organization.pk) | Q(unit_id=organization.pk)),
+    ]
+    newest = [stream.select_related("history_user").order_by("-history_date")[:limit] for stream in streams]
+    rows = islice(merge(*newest, key=lambda row: row.history_date, reverse=True), limit)
+    return [_timeline_entry(row) for row in rows]
+
+
+def _timeline_entry(row):
+    changed = []
+    if row.history_type == "~":
+        previous = row.prev_record
+        if previous is not None:
+            changed = [change.field for change in row.diff_against(previous).changes]
+    return {
+        "at": row.history_date,
+        "user": row.history_user,
+        "type": row.history_type,
+        "object": row.instance,
+        "model": row.instance._meta.verbose_name,
+        "reason": row.history_change_reason or "",
+        "changed": [row.instance._meta.get_field(name).verbose_name for name in changed],
+    }
+
+
+# --- accounts, for users holding the admin role ---------------------------------------------
+
+
+def accounts_manageable(admin_user):
+    """Accounts whose home organization or at least one role lies inside the admin's subtrees."""
+    scope = organizations_where(admin_user, Action.MANAGE_ACCOUNTS)
+    in_scope = RoleAssignment.objects.filter(user=OuterRef("pk"), organization__in=scope)
+    return (
+        User.objects.filter(is_superuser=False)
+        .filter(Q(organization__in=scope) | Exists(in_scope))
+        .annotate(role_count=Count("role_assignments"))
+        .order_by("username")
+    )
+
+
+def account_fully_in_scope(admin_user, user):
+    """An admin may change an account (password, name, enabled) only when every role the
+    account holds lies inside the admin's subtrees, so a town admin cannot take over a
+    county account that happens to hold a role in the town as well. Admins never manage
+    superusers, and an admin's own account is managed from above."""
+    if user.is_superuser or user.pk == admin_user.pk:
+        return False
+    scope = organizations_where(admin_user, Action.MANAGE_ACCOUNTS)
+    if user.organization_id and not scope.filter(pk=user.organization_id).exists():
+        return False
+    return not RoleAssignment.objects.filter(user=user).exclude(organization__in=scope).exists()

@@ -1,0 +1,90 @@
+"""The operation log: every write to the spine's records is kept with who and when."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from organizations import services
+from organizations.models import Organization, OrganizationKind, PartyType, Person, PostTitle, Role
+from tests.organizations.factories import UserFactory
+
+
+def test_services_record_who_and_why(world):
+    clerk = UserFactory(username="clerk")
+    person = services.person_create(
+        actor=clerk, name="梁秀英", organization=world.village_a1a, political_status="party_member", phone="13900000001"
+    )
+    post = services.post_create(
+        actor=clerk,
+        person=person,
+        organization=world.village_a1a,
+        title=PostTitle.SECRETARY,
+        start_date=date(2021, 10, 1),
+    )
+    services.post_end(actor=clerk, post=post, end_date=date(2024, 3, 1))
+
+    rows = list(post.history.order_by("history_date"))
+    assert [row.history_type for row in rows] == ["+", "~"]
+    assert {row.history_user for row in rows} == {clerk}
+    assert rows[-1].end_date == date(2024, 3, 1)
+    assert person.history.get().history_change_reason == "新建"
+
+
+def test_a_failed_write_changes_nothing_and_logs_nothing(world):
+    before = Person.history.count()
+    with pytest.raises(ValidationError, match="手机号码"):
+        services.person_create(
+            actor=None, name="错号", organization=world.village_a1a, political_status="party_member", phone="12345"
+        )
+    assert not Person.objects.filter(name="错号").exists()
+    assert Person.history.count() == before
+
+
+def test_organization_page_shows_the_timeline(world, user_with_role, client):
+    staff = user_with_role(Role.STAFF, world.county_a, full_name="周组织")
+    services.organization_update(actor=staff, organization=world.village_a1a, name="新名村")
+    client.force_login(staff)
+    response = client.get(reverse("organizations:detail", args=["A1a"]))
+    entry = response.context["timeline"][0]
+    assert entry["user"] == staff
+    assert entry["changed"] == ["组织名称"]
+    assert "周组织" in response.text
+    assert "修改" in response.text
+
+
+def test_timeline_includes_posts_people_and_roles(world, user_with_role):
+    from organizations.selectors import organization_timeline
+
+    admin = user_with_role(Role.ADMIN, world.county_a)
+    person = services.person_create(
+        actor=admin, name="吴海", organization=world.town_a2, political_status="party_member"
+    )
+    services.post_create(
+        actor=admin, person=person, organization=world.town_a2, title=PostTitle.SECRETARY, start_date=date(2022, 1, 1)
+    )
+    services.role_assign(actor=admin, user=UserFactory(), organization=world.town_a2, role=Role.CLERK)
+    models = [entry["model"] for entry in organization_timeline(world.town_a2)]
+    assert {"人员", "职务", "角色分配"} <= set(models)
+
+
+def test_creating_through_the_admin_goes_through_the_service(world, client):
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:organizations_organization_add"),
+        {
+            "code": "A1c",
+            "name": "新村",
+            "kind": OrganizationKind.VILLAGE,
+            "party_type": PartyType.BRANCH,
+            "parent": world.town_a1.pk,
+            "children-TOTAL_FORMS": "0",
+            "children-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].errors if response.context else response
+    created = Organization.objects.get(code="A1c")
+    assert created.path == "/C/A/A1/A1c/"
+    assert created.history.get().history_user == superuser

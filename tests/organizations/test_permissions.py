@@ -1,0 +1,114 @@
+"""The role × action table of DESIGN.md section 2, row by row, and the scoping selector."""
+
+import pytest
+from django.utils import timezone
+
+from organizations.models import Role
+from organizations.permissions import Action, has_permission, organizations_where
+from organizations.selectors import organizations_visible
+from tests.organizations.factories import PairingFactory, PersonFactory, UserFactory
+
+
+def test_town_secretary_sees_own_town_and_below_only(world, user_with_role):
+    secretary = user_with_role(Role.SECRETARY, world.town_a1)
+    visible = set(organizations_visible(secretary).values_list("code", flat=True))
+    assert visible == {"A1", "A1a", "A1b"}
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_town_secretary_has_no_power_over_a_sibling_town_or_anything_above(world, user_with_role, action):
+    secretary = user_with_role(Role.SECRETARY, world.town_a1)
+    for organization in [world.town_a2, world.village_a2a, world.county_a, world.city, world.department]:
+        assert not has_permission(secretary, action, organization), (action, organization.code)
+
+
+# (action, role, where the role is held, organization acted on, allowed?)
+TABLE = [
+    (Action.VIEW, Role.VIEWER, "county_a", "village_a1a", True),
+    (Action.VIEW, Role.VIEWER, "county_a", "village_b1a", False),
+    (Action.VIEW, Role.JUDGE, "town_a1", "town_a1", True),
+    (Action.CREATE_TEMPLATE, Role.STAFF, "county_a", "county_a", True),
+    (Action.CREATE_TEMPLATE, Role.SECRETARY, "county_a", "county_a", False),
+    (Action.ISSUE_CHECKLIST, Role.STAFF, "county_a", "village_a1a", True),
+    (Action.ISSUE_CHECKLIST, Role.ADMIN, "county_a", "village_a1a", False),
+    (Action.SET_UP_ASSESSMENT, Role.STAFF, "county_a", "town_a1", True),
+    (Action.SET_UP_ASSESSMENT, Role.VIEWER, "county_a", "town_a1", False),
+    (Action.CLAIM_CHECKLIST, Role.SECRETARY, "village_a1a", "village_a1a", True),
+    (Action.CLAIM_CHECKLIST, Role.SECRETARY, "town_a1", "village_a1a", False),  # not that organization's
+    (Action.CLAIM_CHECKLIST, Role.CLERK, "village_a1a", "village_a1a", False),
+    (Action.SUBMIT_RECORD, Role.SECRETARY, "village_a1a", "village_a1a", True),
+    (Action.SUBMIT_RECORD, Role.CLERK, "town_a1", "town_a1", True),
+    (Action.SUBMIT_RECORD, Role.CLERK, "town_a1", "village_a1a", False),
+    (Action.SUBMIT_RECORD, Role.STAFF, "county_a", "village_a1a", False),
+    (Action.APPROVE_RECORD, Role.CLERK, "town_a1", "village_a1a", True),
+    (Action.APPROVE_RECORD, Role.STAFF, "county_a", "village_a1a", True),
+    (Action.APPROVE_RECORD, Role.CLERK, "town_a1", "town_a1", False),  # not its own: only "above"
+    (Action.APPROVE_RECORD, Role.SECRETARY, "town_a1", "village_a1a", False),
+    (Action.LIST_PROBLEM, Role.SUPERVISOR, "county_a", "town_a1", True),
+    (Action.LIST_PROBLEM, Role.STAFF, "county_a", "village_a1a", True),
+    (Action.LIST_PROBLEM, Role.SUPERVISOR, "town_a1", "town_a1", False),
+    (Action.LIST_PROBLEM, Role.CLERK, "county_a", "town_a1", False),
+    (Action.DECIDE_EXTENSION, Role.STAFF, "county_a", "town_a1", True),
+    (Action.DECIDE_EXTENSION, Role.SECRETARY, "county_a", "town_a1", False),
+    (Action.CLOSE_PROBLEM, Role.SUPERVISOR, "county_a", "village_a2a", True),
+    (Action.CLOSE_PROBLEM, Role.VIEWER, "county_a", "village_a2a", False),
+    (Action.RECORD_FOLLOW_UP, Role.SUPERVISOR, "county_a", "village_a1a", True),
+    (Action.RECORD_FOLLOW_UP, Role.STAFF, "town_a1", "village_a1a", True),
+    (Action.RECORD_FOLLOW_UP, Role.JUDGE, "county_a", "village_a1a", False),
+    (Action.SCORE_ON_PANEL, Role.JUDGE, "county_a", "town_a1", True),
+    (Action.SCORE_ON_PANEL, Role.STAFF, "county_a", "town_a1", False),
+    (Action.MANAGE_ACCOUNTS, Role.ADMIN, "town_a1", "village_a1b", True),
+    (Action.MANAGE_ACCOUNTS, Role.ADMIN, "town_a1", "county_a", False),
+    (Action.MANAGE_ACCOUNTS, Role.STAFF, "county_a", "town_a1", False),
+]
+
+
+@pytest.mark.parametrize(("action", "role", "held_at", "target", "allowed"), TABLE)
+def test_role_action_table(world, user_with_role, action, role, held_at, target, allowed):
+    user = user_with_role(role, getattr(world, held_at))
+    assert has_permission(user, action, getattr(world, target)) is allowed
+
+
+def test_every_action_of_the_table_is_tested():
+    assert {row[0] for row in TABLE} == set(Action)
+
+
+def test_list_and_single_checks_agree(world, user_with_role):
+    clerk = user_with_role(Role.CLERK, world.town_a1)
+    approvable = set(organizations_where(clerk, Action.APPROVE_RECORD).values_list("code", flat=True))
+    assert approvable == {"A1a", "A1b"}
+
+
+def test_pairing_reads_the_paired_village_for_its_year_only(world, user_with_role):
+    # given a county department paired with a village of another town this year
+    department_secretary = user_with_role(Role.SECRETARY, world.department)
+    PairingFactory(village=world.village_b1a, unit=world.department)
+    # then its people may read that village, but act on nothing there
+    assert has_permission(department_secretary, Action.VIEW, world.village_b1a)
+    assert not has_permission(department_secretary, Action.SUBMIT_RECORD, world.village_b1a)
+    assert not has_permission(department_secretary, Action.VIEW, world.town_b1)
+
+
+def test_an_old_pairing_gives_no_access(world, user_with_role):
+    department_secretary = user_with_role(Role.SECRETARY, world.department)
+    PairingFactory(year=timezone.localdate().year - 1, village=world.village_b1a, unit=world.department)
+    assert not has_permission(department_secretary, Action.VIEW, world.village_b1a)
+
+
+def test_a_paired_leader_reads_the_village_through_his_account(world):
+    leader_account = UserFactory()
+    leader = PersonFactory(organization=world.county_a, user=leader_account)
+    PairingFactory(village=world.village_b1a, unit=None, leader=leader)
+    assert has_permission(leader_account, Action.VIEW, world.village_b1a)
+
+
+def test_an_inactive_account_has_no_powers(world, user_with_role):
+    staff = user_with_role(Role.STAFF, world.county_a, is_active=False)
+    assert not organizations_visible(staff).exists()
+
+
+def test_superuser_reads_and_manages_accounts_but_claims_nothing(world):
+    superuser = UserFactory(is_superuser=True)
+    assert has_permission(superuser, Action.VIEW, world.village_b1a)
+    assert has_permission(superuser, Action.MANAGE_ACCOUNTS, world.village_b1a)
+    assert not has_permission(superuser, Action.CLAIM_CHECKLIST, world.village_b1a)
