@@ -108,7 +108,7 @@ class PasswordResetForm(PasswordPairMixin, forms.Form):
 
 class RoleAssignForm(forms.Form):
     organization = OrganizationCodeField(label=_("organization (code)"))
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("role"), choices=[("", "—"), *Role.choices])
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
