@@ -21,6 +21,8 @@ class Entry:
 MENU = [
     Entry(_("Home"), "home", None),
     Entry(_("Organizations"), "organizations:tree", frozenset(Role), superuser=True),
+    Entry(_("Excel import"), "spreadsheets:import", frozenset({Role.STAFF, Role.ADMIN}), superuser=True),
+    Entry(_("My exports"), "spreadsheets:exports", frozenset(Role), superuser=True),
     Entry(_("Accounts"), "accounts:list", frozenset({Role.ADMIN}), superuser=True),
     Entry(_("Administration"), "admin:index", frozenset(), superuser=True),
 ]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "simple_history",
+    "spreadsheets",
     "organizations",
 ]
 
@@ -129,12 +130,27 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every periodic job is declared here, with when and why.
 CELERY_BEAT_SCHEDULE = {
+    # Daily at 03:15: export files are kept EXPORT_RETENTION_DAYS days (DESIGN.md 7), then deleted.
+    "exports-clean": {
+        "task": "spreadsheets.tasks.exports_clean",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Daily at 03:30: expired login sessions would otherwise pile up in the database.
     "sessions-clear-expired": {
         "task": "organizations.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=30),
     },
 }
+
+# Excel import limits and export retention (DESIGN.md 7 defaults).
+SPREADSHEET_MAX_FILE_BYTES = env.int("SPREADSHEET_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
+SPREADSHEET_MAX_COLUMNS = env.int("SPREADSHEET_MAX_COLUMNS", default=50)
+SPREADSHEET_MAX_UNCOMPRESSED_BYTES = env.int("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("organizations.urls")),
     path("accounts/", include("organizations.account_urls")),
+    path("excel/", include("spreadsheets.urls")),
     path("admin/", admin.site.urls),
 ]

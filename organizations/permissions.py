@@ -41,6 +41,10 @@ class Action(Enum):
     RECORD_FOLLOW_UP = "record_follow_up"
     SCORE_ON_PANEL = "score_on_panel"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # Not a row of DESIGN.md's table, which is silent on it: keeping the tree, people and posts
+    # up to date (Excel import) and exporting people with full phone numbers ("authorized
+    # staff", DESIGN.md 2) belong to org-department staff and administrators.
+    MAINTAIN_ORGANIZATIONS = "maintain_organizations"
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,12 @@ RULES = {
     # The outer bound only: scoring narrows it to the organizations assigned to the judge.
     Action.SCORE_ON_PANEL: Rule(frozenset({Role.JUDGE}), Reach.SUBTREE),
     Action.MANAGE_ACCOUNTS: Rule(frozenset({Role.ADMIN}), Reach.SUBTREE),
+    Action.MAINTAIN_ORGANIZATIONS: Rule(frozenset({Role.STAFF, Role.ADMIN}), Reach.SUBTREE),
 }
 
 # Superusers repair data through the Django admin; on the platform's own pages they may read
 # and manage accounts everywhere, but claim, approve or score only through real roles.
-SUPERUSER_ACTIONS = frozenset({Action.VIEW, Action.MANAGE_ACCOUNTS})
+SUPERUSER_ACTIONS = frozenset({Action.VIEW, Action.MANAGE_ACCOUNTS, Action.MAINTAIN_ORGANIZATIONS})
 
 
 def _role_organizations(user, roles):
@@ -113,6 +118,22 @@ def _paired_villages(user, role_paths):
     for path in role_paths:
         paired_side |= Q(unit__path__startswith=path)
     return pairings.filter(paired_side).values("village")
+
+
+def subtree_paths(user, action):
+    """For a SUBTREE action: the path prefixes under which `user` may act, or None for
+    everywhere (superusers, and the command line, where `user` is None). Lets bulk work such
+    as an import test thousands of organizations without a query each."""
+    if user is None or (user.is_superuser and action in SUPERUSER_ACTIONS):
+        return None
+    if not user.is_active:
+        return []
+    assert RULES[action].reach is Reach.SUBTREE, action
+    return list(_role_organizations(user, RULES[action].roles).values_list("path", flat=True))
+
+
+def path_within(path, prefixes):
+    return prefixes is None or any(path.startswith(prefix) for prefix in prefixes)
 
 
 def has_permission(user, action, organization):

@@ -68,6 +68,7 @@ def organization_detail(request, code):
         "posts": selectors.posts_current(organization),
         "pairings": selectors.pairings_of(organization),
         "can_manage_accounts": can_manage_accounts,
+        "can_export_people": has_permission(user, Action.MAINTAIN_ORGANIZATIONS, organization),
         "role_assignments": selectors.role_assignments_at(organization) if can_manage_accounts else None,
         "timeline": selectors.organization_timeline(organization),
     }

@@ -60,6 +60,10 @@ TABLE = [
     (Action.MANAGE_ACCOUNTS, Role.ADMIN, "town_a1", "village_a1b", True),
     (Action.MANAGE_ACCOUNTS, Role.ADMIN, "town_a1", "county_a", False),
     (Action.MANAGE_ACCOUNTS, Role.STAFF, "county_a", "town_a1", False),
+    (Action.MAINTAIN_ORGANIZATIONS, Role.STAFF, "county_a", "village_a1a", True),
+    (Action.MAINTAIN_ORGANIZATIONS, Role.ADMIN, "town_a1", "village_a1a", True),
+    (Action.MAINTAIN_ORGANIZATIONS, Role.SECRETARY, "town_a1", "village_a1a", False),
+    (Action.MAINTAIN_ORGANIZATIONS, Role.STAFF, "town_a1", "town_a2", False),
 ]
 
 

@@ -1,0 +1,26 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from spreadsheets.registry import EXPORTS
+from spreadsheets.services import export_to_path
+
+
+class Command(BaseCommand):
+    help = "Write an export (the same code as the background jobs) to an .xlsx file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", help="one of the registered exports")
+        parser.add_argument("--org", required=True, help="organization code: the subtree to export")
+        parser.add_argument("--out", required=True, help="where to write the .xlsx file")
+
+    def handle(self, kind, org, out, **options):
+        spec = EXPORTS.get(kind)
+        if spec is None:
+            raise CommandError(f"unknown export {kind!r}; known: {', '.join(sorted(EXPORTS))}")
+        params = spec.params_from({"org": org})
+        if hasattr(spec, "organization") and spec.organization(params) is None:
+            raise CommandError(f"no organization with code {org!r}")
+        started = time.perf_counter()
+        rows = export_to_path(kind=kind, params=params, path=out)
+        self.stdout.write(f"{rows} rows written to {out} in {time.perf_counter() - started:.1f} s")
