@@ -56,6 +56,7 @@ def workbook_plan(file, *, user, limits=None):
         for importer in present:
             rows = _sheet_rows(workbook[importer.name], importer, context, limits)
             plans.append((importer, importer.plan(rows, context)))
+        context.errors.sort(key=_error_order(present))
         return context, plans
     finally:
         workbook.close()
@@ -106,6 +107,15 @@ def _sheet_rows(sheet, importer, context, limits):
                 context.error(row, column.header, error)
         rows.append(row)
     return rows
+
+
+def _error_order(importers):
+    """Errors as the workbook reads: by sheet, then row, then column from left to right."""
+    sheets = {importer.name: index for index, importer in enumerate(importers)}
+    columns = {
+        (importer.name, header): index for importer in importers for index, header in enumerate(importer.headers)
+    }
+    return lambda error: (sheets[error.sheet], error.row, columns.get((error.sheet, error.column), -1))
 
 
 def _header_matches(cells, importer):

@@ -260,3 +260,18 @@ def test_a_real_workbook_passes_the_checks(world):
     buffer = workbook_bytes(organizations(["X1", "村", "村", "党支部", "A1"]))
     check_upload(buffer, name="ok.XLSX")
     assert load_workbook(buffer, read_only=True).sheetnames == ["组织机构"]
+
+
+def test_errors_are_listed_as_the_workbook_reads(world):
+    _plans, errors = run(
+        organizations(
+            ["X1", "某村", "大队", "党支部", "A1"],
+            ["X2", "某村", "村", "党支部", "NOPE"],
+            ["X3", "", "村", "党支部", "A1"],
+        )
+    )
+    assert [(error["row"], error["column"]) for error in errors] == [
+        (2, "单位类别"),
+        (3, "上级组织编码"),
+        (4, "组织名称"),
+    ]
