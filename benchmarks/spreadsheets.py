@@ -29,13 +29,14 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def setup_django():
+def setup_django(*, migrate):
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:  # only in the parent: its memory peak would hide the children's
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
 
 
 def build():
@@ -137,13 +138,13 @@ def import_rows(rows):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     if len(sys.argv) > 1:  # a child process: one measurement
-        setup_django()
+        setup_django(migrate=False)
         if sys.argv[1] == "export":
             export(sys.argv[2])
         else:
             import_rows(int(sys.argv[2]))
         return
-    setup_django()
+    setup_django(migrate=True)
     from django.conf import settings
 
     print(f"database: {settings.DATABASES['default']['ENGINE']}; Python {sys.version.split()[0]}")

@@ -147,3 +147,23 @@ def test_import_command_imports(world, tmp_path, capsys):
     call_command("import_workbook", str(path))
     assert "组织机构: created 1" in capsys.readouterr().out
     assert Organization.objects.filter(code="X1").exists()
+
+
+def test_the_django_admin_imports_through_the_same_services(world, django_capture_on_commit_callbacks, client):
+    from tests.organizations.factories import UserFactory
+
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    buffer = workbook_bytes(organizations(["X1", "新村", "村", "党支部", "A1"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:spreadsheets_importjob_add"), {"file": buffer})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == "valid"
+    page = client.get(reverse("admin:spreadsheets_importjob_change", args=[job.pk]))
+    assert "新建组织 X1 新村" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:spreadsheets_importjob_changelist"), {"action": "confirm", "_selected_action": [job.pk]}
+        )
+    assert Organization.objects.get(code="X1").history.get().history_user == superuser
