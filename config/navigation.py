@@ -4,8 +4,10 @@ entry says which roles see it (DESIGN.md 1: who uses what)."""
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.selectors import unread_count
 from organizations.models import Role
 from organizations.selectors import user_role_assignments
 
@@ -21,6 +23,7 @@ class Entry:
 MENU = [
     Entry(_("Home"), "home", None),
     Entry(_("Organizations"), "organizations:tree", frozenset(Role), superuser=True),
+    Entry(_("Checklists"), "checklists:home", frozenset(Role) - {Role.JUDGE}, superuser=True),
     Entry(_("Excel import"), "spreadsheets:import", frozenset({Role.STAFF, Role.ADMIN}), superuser=True),
     Entry(_("My exports"), "spreadsheets:exports", frozenset(Role), superuser=True),
     Entry(_("Accounts"), "accounts:list", frozenset({Role.ADMIN}), superuser=True),
@@ -43,4 +46,9 @@ def navigation(request):
         for entry in MENU
         if entry.roles is None or roles & entry.roles or (entry.superuser and user.is_superuser)
     ]
-    return {"menu": items, "my_roles": assignments}
+    return {
+        "menu": items,
+        "my_roles": assignments,
+        "unread_count": unread_count(user),
+        "today_date": timezone.localdate(),
+    }

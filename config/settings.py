@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "simple_history",
     "spreadsheets",
     "organizations",
+    "notifications",
+    "checklists",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +137,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "spreadsheets.tasks.exports_clean",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Daily at 08:00: remind secretaries and clerks of work due within REMINDER_DAYS and overdue.
+    "checklist-reminders": {
+        "task": "checklists.tasks.reminders_send",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # The 1st of each month at 01:00: keep last month's progress per organization (DESIGN.md 3).
+    "progress-snapshot": {
+        "task": "checklists.tasks.progress_snapshot_take",
+        "schedule": crontab(day_of_month=1, hour=1, minute=0),
+    },
     # Daily at 03:30: expired login sessions would otherwise pile up in the database.
     "sessions-clear-expired": {
         "task": "organizations.tasks.sessions_clear_expired",
@@ -148,6 +160,10 @@ SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
 SPREADSHEET_MAX_COLUMNS = env.int("SPREADSHEET_MAX_COLUMNS", default=50)
 SPREADSHEET_MAX_UNCOMPRESSED_BYTES = env.int("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Evidence files (台账 attachments, DESIGN.md 3 defaults) and reminders.
+EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=20)
+REMINDER_DAYS = env.int("REMINDER_DAYS", default=7)  # yellow mark and "due soon" reminders
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

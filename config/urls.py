@@ -14,5 +14,7 @@ urlpatterns = [
     path("orgs/", include("organizations.urls")),
     path("accounts/", include("organizations.account_urls")),
     path("excel/", include("spreadsheets.urls")),
+    path("inbox/", include("notifications.urls")),
+    path("checklists/", include("checklists.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -102,13 +102,22 @@ def user_role_assignments(user):
 def organization_timeline(organization, *, limit=30):
     """Who did what, when, to the organization and its people, posts, roles and pairings:
     the newest history rows of each, merged newest first."""
-    streams = [
-        Organization.history.filter(id=organization.pk),
-        Person.history.filter(organization_id=organization.pk),
-        Post.history.filter(organization_id=organization.pk),
-        RoleAssignment.history.filter(organization_id=organization.pk),
-        Pairing.history.filter(Q(village_id=organization.pk) | Q(unit_id=organization.pk)),
-    ]
+    return history_timeline(
+        [
+            Organization.history.filter(id=organization.pk),
+            Person.history.filter(organization_id=organization.pk),
+            Post.history.filter(organization_id=organization.pk),
+            RoleAssignment.history.filter(organization_id=organization.pk),
+            Pairing.history.filter(Q(village_id=organization.pk) | Q(unit_id=organization.pk)),
+        ],
+        limit=limit,
+    )
+
+
+def history_timeline(streams, *, limit=30):
+    """The operation log as "who did what, when": the newest history rows of several
+    querysets of historical records, merged newest first. Other apps build their timelines
+    (checklists, items, entries, problems) with it."""
     newest = [stream.select_related("history_user").order_by("-history_date")[:limit] for stream in streams]
     rows = islice(merge(*newest, key=lambda row: row.history_date, reverse=True), limit)
     return [_timeline_entry(row) for row in rows]

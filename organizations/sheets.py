@@ -267,20 +267,22 @@ class OrganizationSheet(SheetImporter):
         # Parents before children, whatever the row order: create level by level.
         while pending:
             level = [create for code, create in pending.items() if final_parent.get(code) not in pending]
-            objects = [
-                Organization(
-                    code=code,
-                    name=name,
-                    kind=kind,
-                    party_type=party_type,
-                    parent_id=ids.get(parent),
-                    path=(paths[parent] if parent else PATH_SEPARATOR) + code + PATH_SEPARATOR,
+            # In chunks, so that memory holds one chunk's objects and history rows at a time.
+            for chunk in _chunks(level):
+                objects = [
+                    Organization(
+                        code=code,
+                        name=name,
+                        kind=kind,
+                        party_type=party_type,
+                        parent_id=ids.get(parent),
+                        path=(paths[parent] if parent else PATH_SEPARATOR) + code + PATH_SEPARATOR,
+                    )
+                    for code, name, kind, party_type, parent in chunk
+                ]
+                bulk_create_with_history(
+                    objects, Organization, batch_size=1000, default_user=actor, default_change_reason=reason
                 )
-                for code, name, kind, party_type, parent in level
-            ]
-            bulk_create_with_history(
-                objects, Organization, batch_size=1000, default_user=actor, default_change_reason=reason
-            )
             for code, fields in _organizations_by_code([create[0] for create in level]).items():
                 ids[code], paths[code] = fields[0], fields[5]
                 del pending[code]

@@ -50,7 +50,7 @@ class Column:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     sheet: str
     number: int  # as Excel shows it
@@ -58,7 +58,7 @@ class Row:
     failed: bool = False  # a cell of the row was unusable (and reported)
 
 
-@dataclass
+@dataclass(slots=True)
 class RowError:
     sheet: str
     row: int

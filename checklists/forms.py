@@ -1,0 +1,191 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from organizations.forms import OrganizationCodeField
+from organizations.models import PartyType, Person
+
+from .models import DutyKind, DutyRecord, MeetingKind, MeetingRecord, TemplateItem
+
+
+class TemplateForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("owner"), queryset=None)
+    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    name = forms.CharField(label=_("checklist name"), max_length=100)
+    target_types = forms.MultipleChoiceField(
+        label=_("targeted party organization types"), choices=PartyType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    late_share = forms.DecimalField(
+        label=_("share for late work"), min_value=0, max_value=1, decimal_places=2, initial="0.5"
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class TemplateItemForm(forms.ModelForm):
+    class Meta:
+        model = TemplateItem
+        fields = [
+            "code",
+            "category",
+            "title",
+            "requirement",
+            "evidence",
+            "frequency",
+            "deadline",
+            "score",
+            "meeting_kind",
+            "position",
+        ]
+        widgets = {
+            "requirement": forms.Textarea(attrs={"rows": 3}),
+            "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, template, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.template = template
+
+
+class IssueForm(forms.Form):
+    root = OrganizationCodeField(label=_("issue to the subtree of (code)"))
+    claim_deadline = forms.DateField(
+        label=_("claim deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root"].scope = scope
+
+
+class CopyForm(forms.Form):
+    year = forms.IntegerField(label=_("copy to year"), min_value=2000, max_value=2100)
+    name = forms.CharField(label=_("new name"), max_length=100)
+
+
+class ClaimForm(forms.Form):
+    signature = forms.CharField(label=_("sign with your name"), max_length=50)
+
+
+class ResponsibleForm(forms.Form):
+    responsible = forms.ModelChoiceField(label=_("responsible person"), queryset=Person.objects.none(), required=False)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].queryset = people
+
+
+class OverrideForm(forms.Form):
+    score = forms.DecimalField(label=_("assessed score"), required=False, min_value=0, decimal_places=2)
+    reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("score") is not None and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("An assessed score needs a reason."))
+        return cleaned
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files at once; each is checked by content in the service."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": "image/jpeg,image/png,image/heic,.heic,application/pdf,.docx,.xlsx,.pptx"}
+            ),
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(FilesField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class EvidenceMixin(forms.Form):
+    files = FilesField(
+        label=_("attachments (optional: sign-in sheet, minutes, photo…)"),
+        help_text=_("JPEG, PNG, HEIC, PDF, Word, Excel or PowerPoint; photos are never required."),
+    )
+    existing = forms.ModelMultipleChoiceField(
+        label=_("attach files already uploaded"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, attachments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["existing"].queryset = attachments
+        if not attachments.exists():
+            del self.fields["existing"]
+
+
+class EntryForm(EvidenceMixin):
+    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    content = forms.CharField(label=_("what was done"), widget=forms.Textarea(attrs={"rows": 5}))
+    field_order = ["date", "content", "files", "existing"]
+
+
+class RevisionForm(EntryForm):
+    change_reason = forms.CharField(label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(
+        label=_("comment (required when returning)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MeetingForm(EvidenceMixin, forms.ModelForm):
+    absences_text = forms.CharField(
+        label=_("absent, with reasons"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: name, then the reason (e.g. 张三 外出务工)."),
+    )
+
+    class Meta:
+        model = MeetingRecord
+        fields = ["kind", "date", "topic", "expected", "present", "minutes"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "minutes": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    field_order = ["kind", "date", "topic", "expected", "present", "absences_text", "minutes", "files", "existing"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = MeetingKind.choices
+        if self.instance.pk:
+            self.initial["absences_text"] = "\n".join(
+                f"{absence['name']} {absence['reason']}".strip() for absence in self.instance.absences
+            )
+
+    def clean_absences_text(self):
+        absences = []
+        for line in self.cleaned_data["absences_text"].splitlines():
+            parts = line.strip().split(maxsplit=1)
+            if parts:
+                absences.append({"name": parts[0], "reason": parts[1] if len(parts) > 1 else ""})
+        return absences
+
+
+class DutyRecordForm(forms.ModelForm):
+    class Meta:
+        model = DutyRecord
+        fields = ["date", "kind", "content"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "content": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = DutyKind.choices

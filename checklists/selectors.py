@@ -1,0 +1,340 @@
+"""Reads of the checklists app. Counts and scores are computed in the database."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Organization
+from organizations.permissions import Action, organizations_where
+from organizations.selectors import history_timeline
+
+from .models import (
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    DutyRecord,
+    DutyReport,
+    LedgerEntry,
+    MeetingRecord,
+    Occurrence,
+    ReviewStatus,
+)
+
+# --- status and marks ----------------------------------------------------------------------
+
+
+class Mark:
+    """Red / yellow / green, derived from occurrences, never set by hand (DESIGN.md 3)."""
+
+    RED, YELLOW, GREEN = "red", "yellow", "green"
+    LABELS = {RED: _("overdue"), YELLOW: _("due soon"), GREEN: _("on track")}
+
+
+class ItemStatus:
+    NOT_STARTED, IN_PROGRESS, DONE, OVERDUE = "not_started", "in_progress", "done", "overdue"
+    LABELS = {NOT_STARTED: _("not started"), IN_PROGRESS: _("in progress"), DONE: _("done"), OVERDUE: _("overdue")}
+
+
+def _occurrence_counts(prefix, today):
+    """Count annotations over occurrences reached through `prefix` (e.g. "occurrences__")."""
+    soon = today + timedelta(days=settings.REMINDER_DAYS)
+    undone = Q(**{f"{prefix}done_at__isnull": True})
+    return {
+        "occurrence_count": Count(f"{prefix}pk", distinct=True),
+        "done_count": Count(f"{prefix}pk", filter=Q(**{f"{prefix}done_at__isnull": False}), distinct=True),
+        "overdue_count": Count(f"{prefix}pk", filter=undone & Q(**{f"{prefix}deadline__lt": today}), distinct=True),
+        "soon_count": Count(
+            f"{prefix}pk",
+            filter=undone & Q(**{f"{prefix}deadline__gte": today, f"{prefix}deadline__lte": soon}),
+            distinct=True,
+        ),
+        "late_count": Count(f"{prefix}pk", filter=Q(**{f"{prefix}late": True}), distinct=True),
+    }
+
+
+def status_of(row):
+    """Item status and mark from the counts of _occurrence_counts."""
+    if row.overdue_count:
+        status = ItemStatus.OVERDUE
+    elif row.occurrence_count and row.done_count == row.occurrence_count:
+        status = ItemStatus.DONE
+    elif row.done_count:
+        status = ItemStatus.IN_PROGRESS
+    else:
+        status = ItemStatus.NOT_STARTED
+    mark = Mark.RED if row.overdue_count else Mark.YELLOW if row.soon_count else Mark.GREEN
+    return status, mark
+
+
+def checklist_items(checklist, *, today=None):
+    today = today or timezone.localdate()
+    items = list(
+        ChecklistItem.objects.filter(checklist=checklist)
+        .select_related("responsible")
+        .annotate(**_occurrence_counts("occurrences__", today))
+        .order_by("position", "code")
+    )
+    for item in items:
+        item.status, item.mark = status_of(item)
+        item.status_label, item.mark_label = ItemStatus.LABELS[item.status], Mark.LABELS[item.mark]
+    return items
+
+
+def occurrences_of(item, *, today=None):
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=settings.REMINDER_DAYS)
+    occurrences = list(item.occurrences.prefetch_related("entries__attachments"))
+    for occurrence in occurrences:
+        undone = occurrence.done_at is None
+        occurrence.overdue = undone and occurrence.deadline < today
+        occurrence.mark = (
+            Mark.RED if occurrence.overdue else Mark.YELLOW if undone and occurrence.deadline <= soon else Mark.GREEN
+        )
+    return occurrences
+
+
+# --- what a user reaches -------------------------------------------------------------------
+
+
+def checklists_visible(user):
+    return Checklist.objects.filter(organization__in=organizations_where(user, Action.VIEW))
+
+
+def checklists_of_my_organizations(user, *, year=None):
+    """Checklists of the organizations where the user submits records (secretary, clerk)."""
+    mine = organizations_where(user, Action.SUBMIT_RECORD)
+    checklists = Checklist.objects.filter(organization__in=mine).select_related("template", "organization")
+    if year:
+        checklists = checklists.filter(template__year=year)
+    return checklists.annotate(**_occurrence_counts("items__occurrences__", timezone.localdate()))
+
+
+def templates_manageable(user):
+    return (
+        ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.CREATE_TEMPLATE))
+        .select_related("owner")
+        .annotate(item_count=Count("items", distinct=True), checklist_count=Count("checklists", distinct=True))
+    )
+
+
+def checklists_of_template(template, user, *, today=None):
+    today = today or timezone.localdate()
+    return (
+        Checklist.objects.filter(template=template, organization__in=organizations_where(user, Action.VIEW))
+        .select_related("organization", "claimed_by")
+        .annotate(**_occurrence_counts("items__occurrences__", today))
+        .order_by("organization__path")
+    )
+
+
+def claim_differences(checklist):
+    """What changed since the claim that was reopened: [(item, field label, claimed, now)]."""
+    if not checklist.claim_snapshot:
+        return []
+    items = {str(item.pk): item for item in checklist.items.all()}
+    differences = []
+    for item_id, item in items.items():
+        claimed = checklist.claim_snapshot.get(item_id)
+        if claimed is None:
+            differences.append((item, _("item added"), "", ""))
+            continue
+        for field, value in item.frozen_values().items():
+            if claimed.get(field) != value:
+                differences.append((item, item._meta.get_field(field).verbose_name, claimed.get(field), value))
+    removed = set(checklist.claim_snapshot) - set(items)
+    differences += [(None, _("item removed"), checklist.claim_snapshot[key].get("title"), "") for key in removed]
+    return differences
+
+
+def review_queue(user):
+    """Entries, meeting records and duty reports waiting for this reviewer (staff or clerk above)."""
+    scope = organizations_where(user, Action.APPROVE_RECORD)
+    waiting = {"status": ReviewStatus.SUBMITTED, "organization__in": scope}
+    return {
+        "entries": LedgerEntry.objects.filter(meeting__isnull=True, **waiting)
+        .select_related("organization", "occurrence__item", "submitted_by")
+        .order_by("submitted_at")[:200],
+        "meetings": MeetingRecord.objects.filter(**waiting)
+        .select_related("organization", "submitted_by")
+        .order_by("submitted_at")[:200],
+        "duty_reports": DutyReport.objects.filter(**waiting)
+        .select_related("organization", "submitted_by")
+        .annotate(record_count=Count("records"))
+        .order_by("submitted_at")[:200],
+    }
+
+
+def duty_year(organization, year):
+    records = DutyRecord.objects.filter(organization=organization, date__year=year).select_related("author")
+    reports = {
+        report.month: report for report in DutyReport.objects.filter(organization=organization, month__year=year)
+    }
+    return records, reports
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def _subtree_occurrences(path_ref, year):
+    return Occurrence.objects.filter(
+        item__checklist__organization__path__startswith=path_ref, item__checklist__template__year=year
+    )
+
+
+def _count_subquery(queryset):
+    return Coalesce(
+        Subquery(queryset.order_by().values("item__checklist__template__year").annotate(n=Count("pk")).values("n")[:1]),
+        0,
+    )
+
+
+def progress_by_child(organization, user, *, year, today=None):
+    """For each organization directly below (that the user sees): occurrences due so far,
+    done, overdue and the completion rate over its whole subtree, one query with subqueries."""
+    today = today or timezone.localdate()
+    subtree = _subtree_occurrences(OuterRef("path"), year)
+    children = (
+        Organization.objects.filter(parent=organization)
+        .filter(pk__in=organizations_where(user, Action.VIEW))
+        .annotate(
+            due=_count_subquery(subtree.filter(deadline__lte=today)),
+            done=_count_subquery(subtree.filter(deadline__lte=today, done_at__isnull=False)),
+            overdue=_count_subquery(subtree.filter(deadline__lt=today, done_at__isnull=True)),
+            total=_count_subquery(subtree),
+        )
+        .order_by("code")
+    )
+    return [row for row in children if row.total]
+
+
+def progress_summary(organization, *, year, today=None):
+    today = today or timezone.localdate()
+    occurrences = Occurrence.objects.filter(
+        item__checklist__organization__path__startswith=organization.path, item__checklist__template__year=year
+    )
+    return occurrences.aggregate(
+        total=Count("pk"),
+        due=Count("pk", filter=Q(deadline__lte=today)),
+        done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
+        overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
+        late=Count("pk", filter=Q(late=True)),
+    )
+
+
+def progress_by_month(organization, *, year, today=None):
+    """Per month of the year: occurrences due that month, done, and overdue (as of today)."""
+    today = today or timezone.localdate()
+    rows = (
+        Occurrence.objects.filter(
+            item__checklist__organization__path__startswith=organization.path, item__checklist__template__year=year
+        )
+        .annotate(month=TruncMonth("deadline"))
+        .values("month")
+        .annotate(
+            due=Count("pk"),
+            done=Count("pk", filter=Q(done_at__isnull=False)),
+            overdue=Count("pk", filter=Q(done_at__isnull=True, deadline__lt=today)),
+        )
+        .order_by("month")
+    )
+    return list(rows)
+
+
+def rate(done, due):
+    """Completion rate in percent, one decimal, half up; None when nothing is due yet."""
+    if not due:
+        return None
+    return (Decimal(done) * 100 / Decimal(due)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# --- completion score (DESIGN.md 3), used by scoring ---------------------------------------
+
+
+@dataclass
+class ItemScore:
+    item: ChecklistItem
+    required: int
+    on_time: int
+    late: int
+    score: Decimal
+
+
+def completion_items(checklist, *, on):
+    """Each item's completion score at the scoring date `on`:
+
+        item score = score × min(1, (on_time + share × late) / required)
+
+    required = occurrences whose deadline has passed at `on`; an assessor's override replaces
+    the computed value. Items with required = 0 (and no override) are left out."""
+    share = checklist.template.late_share
+    passed = Q(occurrences__deadline__lt=on)
+    done = Q(occurrences__done_at__isnull=False)
+    items = (
+        ChecklistItem.objects.filter(checklist=checklist)
+        .annotate(
+            required=Count("occurrences", filter=passed),
+            on_time=Count("occurrences", filter=passed & done & Q(occurrences__late=False)),
+            late_done=Count("occurrences", filter=passed & done & Q(occurrences__late=True)),
+        )
+        .order_by("position", "code")
+    )
+    result = []
+    for item in items:  # the counts come from the database; the arithmetic is exact Decimal
+        if item.override_score is not None:
+            value = item.override_score
+        elif item.required:
+            value = item.score * min(Decimal(1), (item.on_time + share * item.late_done) / item.required)
+        else:
+            continue
+        result.append(ItemScore(item, item.required, item.on_time, item.late_done, value))
+    return result
+
+
+def completion_score(checklist, *, on):
+    """Σ item scores / Σ scores of counted items × 100, rounded half up to two decimals at the
+    end; None when no item counts yet."""
+    items = completion_items(checklist, on=on)
+    maximum = sum((entry.item.score for entry in items), Decimal(0))
+    if not maximum:
+        return None
+    total = sum((entry.score for entry in items), Decimal(0))
+    return (total * 100 / maximum).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# --- timelines (the operation log, DESIGN.md 3) --------------------------------------------
+
+
+def checklist_timeline(checklist, *, limit=40):
+    return history_timeline(
+        [
+            Checklist.history.filter(id=checklist.pk),
+            ChecklistItem.history.filter(checklist_id=checklist.pk),
+            LedgerEntry.history.filter(occurrence__item__checklist=checklist),
+        ],
+        limit=limit,
+    )
+
+
+def item_timeline(item, *, limit=40):
+    return history_timeline(
+        [
+            ChecklistItem.history.filter(id=item.pk),
+            LedgerEntry.history.filter(occurrence__item=item),
+        ],
+        limit=limit,
+    )
+
+
+def entry_timeline(entry, *, limit=40):
+    ids = [entry.pk]
+    previous = entry.previous
+    while previous is not None:  # versions form a short chain (one per approved change)
+        ids.append(previous.pk)
+        previous = previous.previous
+    return history_timeline([LedgerEntry.history.filter(id__in=ids)], limit=limit)

@@ -1,0 +1,730 @@
+"""Every write of the checklists app, each in one transaction with its operation-log rows."""
+
+from datetime import date, datetime, time, timedelta
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from notifications.models import Notification
+from notifications.services import notify, notify_many
+from organizations.models import Organization, Role, RoleAssignment
+
+from .models import (
+    Attachment,
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    DutyRecord,
+    DutyReport,
+    LedgerEntry,
+    MeetingRecord,
+    Occurrence,
+    ProgressSnapshot,
+    ReviewStatus,
+    TemplateItem,
+    periods,
+)
+
+ITEM_FIELDS = [
+    "code",
+    "category",
+    "title",
+    "requirement",
+    "evidence",
+    "frequency",
+    "deadline",
+    "score",
+    "meeting_kind",
+    "position",
+]
+
+
+def _save(instance, *, actor, reason):
+    instance.full_clean()
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance.save()
+    return instance
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_create(*, actor, owner, year, name, target_types, late_share=None):
+    template = ChecklistTemplate(owner=owner, year=year, name=name, target_types=list(target_types))
+    if late_share is not None:
+        template.late_share = late_share
+    return _save(template, actor=actor, reason=_("created"))
+
+
+def _check_item_year(template, deadline):
+    if deadline and deadline.year != template.year:
+        raise ValidationError(
+            {"deadline": _("The deadline must fall in %(year)s, the checklist's year.") % {"year": template.year}}
+        )
+
+
+@transaction.atomic
+def template_item_create(*, actor, template, **fields):
+    """A new item; checklists already issued from the template get it too (and are reopened)."""
+    _check_item_year(template, fields.get("deadline"))
+    item = _save(TemplateItem(template=template, **fields), actor=actor, reason=_("item added"))
+    checklists = list(template.checklists.all())
+    if checklists:
+        _items_issue([item], checklists, actor=actor)
+        _claims_reopen([checklist.pk for checklist in checklists], actor=actor)
+    return item
+
+
+@transaction.atomic
+def template_item_update(*, actor, item, **fields):
+    """Change an item and every issued copy of it. A change to what a claim freezes reopens the
+    claims of those checklists; the occurrences follow a new frequency or deadline."""
+    _check_item_year(item.template, fields.get("deadline", item.deadline))
+    before = item.frozen_values()
+    for name, value in fields.items():
+        setattr(item, name, value)
+    _save(item, actor=actor, reason=_("item changed"))
+    issued = list(item.issued.all())
+    for copy in issued:
+        for name in fields:
+            setattr(copy, name, getattr(item, name))
+    ChecklistItem.objects.bulk_update(issued, list(fields), batch_size=1000)
+    ChecklistItem.history.bulk_history_create(
+        issued, update=True, default_user=actor, default_change_reason=_("item changed")
+    )
+    if item.frozen_values() != before:
+        _occurrences_sync(issued, item.template.year)
+        _claims_reopen(list({copy.checklist_id for copy in issued}), actor=actor)
+    return item
+
+
+@transaction.atomic
+def template_item_delete(*, actor, item):
+    if LedgerEntry.objects.filter(occurrence__item__template_item=item).exists():
+        raise ValidationError(_("Records have been entered for this item; it can no longer be removed."))
+    checklist_ids = list(item.issued.values_list("checklist_id", flat=True))
+    for copy in item.issued.all():
+        copy._history_user, copy._change_reason = actor, _("item removed")
+        copy.delete()
+    item._history_user, item._change_reason = actor, _("item removed")
+    item.delete()
+    _claims_reopen(checklist_ids, actor=actor)
+
+
+@transaction.atomic
+def template_copy(*, actor, template, year, name=None):
+    """Copy a template forward to another year; dates move to the same day of that year."""
+    copy = template_create(
+        actor=actor,
+        owner=template.owner,
+        year=year,
+        name=name or template.name,
+        target_types=template.target_types,
+        late_share=template.late_share,
+    )
+    items = []
+    for item in template.items.all():
+        fields = {field: getattr(item, field) for field in ITEM_FIELDS}
+        if item.deadline:
+            fields["deadline"] = _same_day_in(item.deadline, year)
+        items.append(TemplateItem(template=copy, **fields))
+    bulk_create_with_history(items, TemplateItem, default_user=actor, default_change_reason=_("copied forward"))
+    return copy
+
+
+def _same_day_in(day, year):
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return date(year, 2, 28)
+
+
+# --- issuing and claiming ------------------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_issue(*, actor, template, root, claim_deadline):
+    """One checklist per organization of a targeted type in root's subtree, with its items
+    and occurrences, in one transaction. Issuing again adds only what is missing."""
+    if not template.items.exists():
+        raise ValidationError(_("The checklist has no items yet."))
+    targets = Organization.objects.subtree(root).filter(party_type__in=template.target_types)
+    new = [
+        Checklist(template=template, organization_id=pk, claim_deadline=claim_deadline)
+        for pk in targets.exclude(checklists__template=template).values_list("pk", flat=True)
+    ]
+    bulk_create_with_history(new, Checklist, batch_size=1000, default_user=actor, default_change_reason=_("issued"))
+    checklists = list(Checklist.objects.filter(template=template, organization__in=targets))
+    added = _items_issue(list(template.items.all()), checklists, actor=actor)
+    return len(new), added
+
+
+def _items_issue(template_items, checklists, *, actor):
+    """Copy template items into the checklists that lack them, with their occurrences."""
+    have = set(
+        ChecklistItem.objects.filter(checklist__in=checklists, template_item__in=template_items).values_list(
+            "checklist_id", "template_item_id"
+        )
+    )
+    copies = [
+        ChecklistItem(checklist=checklist, template_item=item, **{field: getattr(item, field) for field in ITEM_FIELDS})
+        for checklist in checklists
+        for item in template_items
+        if (checklist.pk, item.pk) not in have
+    ]
+    created = bulk_create_with_history(
+        copies, ChecklistItem, batch_size=1000, default_user=actor, default_change_reason=_("issued")
+    )
+    if created:
+        year = checklists[0].template.year
+        Occurrence.objects.bulk_create(
+            [
+                Occurrence(item=copy, index=index, period_start=start, deadline=end)
+                for copy in created
+                for index, start, end in periods(copy.frequency, year, copy.deadline)
+            ],
+            batch_size=2000,
+        )
+    return len(created)
+
+
+def _occurrences_sync(items, year):
+    """Make the occurrences of items match their frequency and deadline; an occurrence that
+    no longer exists is removed unless records were entered for it."""
+    for item in items:
+        wanted = {index: (start, end) for index, start, end in periods(item.frequency, year, item.deadline)}
+        existing = {occurrence.index: occurrence for occurrence in item.occurrences.all()}
+        for index, (start, end) in wanted.items():
+            occurrence = existing.get(index)
+            if occurrence is None:
+                Occurrence.objects.create(item=item, index=index, period_start=start, deadline=end)
+            elif (occurrence.period_start, occurrence.deadline) != (start, end):
+                Occurrence.objects.filter(pk=occurrence.pk).update(period_start=start, deadline=end)
+        Occurrence.objects.filter(item=item).exclude(index__in=wanted).filter(entries__isnull=True).delete()
+
+
+def _claims_reopen(checklist_ids, *, actor):
+    """A change to frozen fields reopens the claim; the snapshot stays to show differences."""
+    claimed = Checklist.objects.filter(pk__in=checklist_ids, claimed_at__isnull=False)
+    ids = list(claimed.values_list("pk", flat=True))
+    if not ids:
+        return
+    claimed.update(claimed_at=None, reopened_at=timezone.now())
+    Checklist.history.bulk_history_create(
+        list(Checklist.objects.filter(pk__in=ids)),
+        update=True,
+        default_user=actor,
+        default_change_reason=_("claim reopened"),
+    )
+    _notify_organizations(
+        Organization.objects.filter(checklists__pk__in=ids),
+        roles=[Role.SECRETARY],
+        title=_("A checklist you claimed has changed: please review and claim it again"),
+        url=reverse("checklists:home"),
+    )
+
+
+@transaction.atomic
+def checklist_claim(*, actor, checklist, signature):
+    """签字认领: the typed name, the time and the user; freezes the claimed items."""
+    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    signature = signature.strip()
+    if not signature:
+        raise ValidationError({"signature": _("Type your name to sign.")})
+    if checklist.is_claimed:
+        raise ValidationError(_("This checklist has been claimed already."))
+    checklist.claimed_at, checklist.claimed_by, checklist.signature = timezone.now(), actor, signature
+    checklist.claim_snapshot = {str(item.pk): item.frozen_values() for item in checklist.items.all()}
+    return _save(checklist, actor=actor, reason=_("claimed"))
+
+
+@transaction.atomic
+def checklist_item_set_responsible(*, actor, item, responsible):
+    item.responsible = responsible
+    return _save(item, actor=actor, reason=_("responsible person set"))
+
+
+@transaction.atomic
+def checklist_item_override(*, actor, item, score, reason):
+    """The assessor's year-end score for an item, with the reason kept (DESIGN.md 3)."""
+    if score is not None and not 0 <= score <= item.score:
+        raise ValidationError({"score": _("The assessed score must lie between 0 and %(max)s.") % {"max": item.score}})
+    item.override_score, item.override_reason = score, reason.strip() if score is not None else ""
+    return _save(item, actor=actor, reason=_("score assessed") if score is not None else _("assessed score removed"))
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+# Evidence accepted (DESIGN.md 3): photos, PDF and Office files, checked by content.
+ALLOWED_TYPES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/heic": ".heic",
+    "image/heif": ".heic",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+
+
+def attachment_check(upload):
+    """The file's real type, from its content (filetype, pure Python), or a ValidationError."""
+    if upload.size > settings.EVIDENCE_MAX_FILE_BYTES:
+        raise ValidationError(
+            _("%(name)s is larger than %(limit)s MB.")
+            % {"name": upload.name, "limit": settings.EVIDENCE_MAX_FILE_BYTES // 1024 // 1024}
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        raise ValidationError(
+            _("%(name)s is not an accepted file: photos (JPEG, PNG, HEIC), PDF, Word, Excel or PowerPoint files only.")
+            % {"name": upload.name}
+        )
+    return kind.mime
+
+
+def _attachments_for(*, actor, organization, uploads, existing_ids):
+    """New attachments from uploads plus existing ones of the same organization."""
+    existing = list(Attachment.objects.filter(organization=organization, pk__in=existing_ids or []))
+    if len(existing) + len(uploads) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError(_("At most %(limit)s files per record.") % {"limit": settings.EVIDENCE_MAX_FILES})
+    created = []
+    for upload in uploads:
+        mime = attachment_check(upload)
+        attachment = Attachment(
+            organization=organization,
+            original_name=upload.name[:255],
+            content_type=mime,
+            size=upload.size,
+            uploaded_by=actor,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        created.append(attachment)
+    return existing + created
+
+
+# --- ledger entries ------------------------------------------------------------------------
+
+
+def _reviewed_fields(actor, now=None):
+    now = now or timezone.now()
+    return {"submitted_by": actor, "first_submitted_at": now, "submitted_at": now, "status": ReviewStatus.SUBMITTED}
+
+
+@transaction.atomic
+def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids=()):
+    organization = occurrence.item.checklist.organization
+    entry = LedgerEntry(
+        occurrence=occurrence, organization=organization, date=date, content=content, **_reviewed_fields(actor)
+    )
+    _save(entry, actor=actor, reason=_("submitted"))
+    entry.attachments.set(
+        _attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
+    )
+    return entry
+
+
+@transaction.atomic
+def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()):
+    """Correct an entry that is waiting or was returned; its first submission time stays."""
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED} or entry.meeting_id:
+        raise ValidationError(_("Only an entry waiting for review or returned can be corrected."))
+    entry.date, entry.content, entry.status, entry.submitted_at = date, content, ReviewStatus.SUBMITTED, timezone.now()
+    _save(entry, actor=actor, reason=_("resubmitted"))
+    entry.attachments.set(
+        _attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
+    )
+    return entry
+
+
+@transaction.atomic
+def entry_revise(*, actor, entry, date, content, reason, uploads=(), attachment_ids=()):
+    """An approved entry is locked: a change is a new version, with a reason, that goes back
+    to review while the approved version keeps counting (DESIGN.md 3)."""
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != ReviewStatus.APPROVED or entry.meeting_id:
+        raise ValidationError(_("Only an approved entry is changed through a new version."))
+    if LedgerEntry.objects.filter(previous=entry).exists():
+        raise ValidationError(_("A newer version of this entry exists already."))
+    if not reason.strip():
+        raise ValidationError({"change_reason": _("Say why the approved entry changes.")})
+    version = LedgerEntry(
+        occurrence=entry.occurrence,
+        organization=entry.organization,
+        date=date,
+        content=content,
+        previous=entry,
+        version=entry.version + 1,
+        change_reason=reason.strip(),
+        **_reviewed_fields(actor),
+    )
+    _save(version, actor=actor, reason=_("new version submitted"))
+    version.attachments.set(
+        _attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
+    )
+    return version
+
+
+def _occurrences_mark_done(entries):
+    """The first approved entry makes its occurrence done, late if first submitted after the
+    deadline (a late mark stays). Conditional updates: concurrent approvals cannot undo it."""
+    for entry in entries:
+        submitted_on = timezone.localtime(entry.first_submitted_at).date()
+        Occurrence.objects.filter(pk=entry.occurrence_id, done_at__isnull=True).update(
+            done_at=timezone.now(), late=submitted_on > entry.occurrence.deadline
+        )
+
+
+@transaction.atomic
+def entry_approve(*, actor, entry, comment=""):
+    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+    entry.refresh_from_db()
+    if entry.previous_id:
+        LedgerEntry.objects.filter(pk=entry.previous_id).update(status=ReviewStatus.SUPERSEDED)
+    _occurrences_mark_done([entry])
+    return entry
+
+
+@transaction.atomic
+def entry_return(*, actor, entry, comment):
+    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+    notify(
+        users=[entry.submitted_by],
+        title=_("A ledger entry was returned: %(item)s") % {"item": entry.occurrence},
+        body=comment,
+        url=reverse("checklists:entry", args=[entry.pk]),
+    )
+    return entry
+
+
+def _review(model, record, *, actor, status, comment):
+    """Approve or return something waiting for review, once: a conditional update, so two
+    reviewers at the same moment cannot both act on it."""
+    comment = comment.strip()
+    if status == ReviewStatus.RETURNED and not comment:
+        raise ValidationError({"comment": _("Say what needs correcting.")})
+    if record.submitted_by_id == actor.pk:
+        raise ValidationError(_("You cannot review what you submitted yourself."))
+    changed = model.objects.filter(pk=record.pk, status=ReviewStatus.SUBMITTED).update(
+        status=status, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
+    )
+    if not changed:
+        raise ValidationError(_("This record is not waiting for review any more."))
+    fresh = model.objects.get(pk=record.pk)
+    verb = _("approved") if status == ReviewStatus.APPROVED else _("returned")
+    model.history.bulk_history_create([fresh], update=True, default_user=actor, default_change_reason=verb)
+
+
+# --- meeting records -----------------------------------------------------------------------
+
+
+def _meeting_entries_sync(meeting, *, actor):
+    """The entries a meeting owns: one per open occurrence of an item its kind fulfils whose
+    period holds the meeting date. No second entry is asked of anyone (DESIGN.md 3)."""
+    occurrences = Occurrence.objects.filter(
+        item__checklist__organization=meeting.organization,
+        item__meeting_kind=meeting.kind,
+        period_start__lte=meeting.date,
+        deadline__gte=meeting.date,
+        done_at__isnull=True,
+    ).exclude(entries__meeting=meeting)
+    entries = [
+        LedgerEntry(
+            occurrence=occurrence,
+            organization=meeting.organization,
+            meeting=meeting,
+            date=meeting.date,
+            content=f"{meeting.get_kind_display()}：{meeting.topic}",
+            submitted_by=meeting.submitted_by,
+            first_submitted_at=meeting.first_submitted_at,
+            submitted_at=meeting.submitted_at,
+        )
+        for occurrence in occurrences
+    ]
+    bulk_create_with_history(entries, LedgerEntry, default_user=actor, default_change_reason=_("meeting recorded"))
+    meeting.entries.update(
+        date=meeting.date,
+        status=meeting.status,
+        submitted_at=meeting.submitted_at,
+        content=f"{meeting.get_kind_display()}：{meeting.topic}",
+    )
+
+
+def _absences_check(expected, present, absences):
+    if present > expected:
+        raise ValidationError({"present": _("More attended than were expected.")})
+    if len(absences) > expected - present:
+        raise ValidationError({"absences": _("More absences are listed than people were absent.")})
+
+
+@transaction.atomic
+def meeting_submit(
+    *, actor, organization, kind, date, topic, expected, present, absences, minutes, uploads=(), attachment_ids=()
+):
+    _absences_check(expected, present, absences)
+    meeting = MeetingRecord(
+        organization=organization,
+        kind=kind,
+        date=date,
+        topic=topic,
+        expected=expected,
+        present=present,
+        absences=absences,
+        minutes=minutes,
+        **_reviewed_fields(actor),
+    )
+    _save(meeting, actor=actor, reason=_("submitted"))
+    meeting.attachments.set(
+        _attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
+    )
+    _meeting_entries_sync(meeting, actor=actor)
+    return meeting
+
+
+@transaction.atomic
+def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields):
+    meeting = MeetingRecord.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
+        raise ValidationError(_("Only a record waiting for review or returned can be corrected."))
+    _absences_check(fields["expected"], fields["present"], fields["absences"])
+    for name, value in fields.items():
+        setattr(meeting, name, value)
+    meeting.status, meeting.submitted_at = ReviewStatus.SUBMITTED, timezone.now()
+    _save(meeting, actor=actor, reason=_("resubmitted"))
+    meeting.attachments.set(
+        _attachments_for(actor=actor, organization=meeting.organization, uploads=uploads, existing_ids=attachment_ids)
+    )
+    # A changed date may fall in another period: drop the entries of periods it left.
+    meeting.entries.exclude(
+        occurrence__period_start__lte=meeting.date,
+        occurrence__deadline__gte=meeting.date,
+        occurrence__item__meeting_kind=meeting.kind,
+    ).delete()
+    _meeting_entries_sync(meeting, actor=actor)
+    return meeting
+
+
+@transaction.atomic
+def meeting_approve(*, actor, meeting, comment=""):
+    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+    entries = list(meeting.entries.select_related("occurrence"))
+    meeting.entries.update(
+        status=ReviewStatus.APPROVED, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
+    )
+    LedgerEntry.history.bulk_history_create(
+        list(meeting.entries.all()), update=True, default_user=actor, default_change_reason=_("approved")
+    )
+    _occurrences_mark_done(entries)
+    return meeting
+
+
+@transaction.atomic
+def meeting_return(*, actor, meeting, comment):
+    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+    meeting.entries.update(
+        status=ReviewStatus.RETURNED, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
+    )
+    LedgerEntry.history.bulk_history_create(
+        list(meeting.entries.all()), update=True, default_user=actor, default_change_reason=_("returned")
+    )
+    notify(
+        users=[meeting.submitted_by],
+        title=_("A meeting record was returned: %(meeting)s") % {"meeting": meeting},
+        body=comment,
+        url=reverse("checklists:meeting", args=[meeting.pk]),
+    )
+    return meeting
+
+
+# --- secretary's duty record ---------------------------------------------------------------
+
+
+def _month_open(organization, day):
+    """Records of a month sent up (waiting or approved) are locked; a returned month reopens."""
+    return not DutyReport.objects.filter(
+        organization=organization,
+        month=day.replace(day=1),
+        status__in=[ReviewStatus.SUBMITTED, ReviewStatus.APPROVED],
+    ).exists()
+
+
+@transaction.atomic
+def duty_record_add(*, actor, organization, date, kind, content):
+    if not _month_open(organization, date):
+        raise ValidationError({"date": _("That month has been sent up already.")})
+    return _save(
+        DutyRecord(organization=organization, author=actor, date=date, kind=kind, content=content),
+        actor=actor,
+        reason=_("recorded"),
+    )
+
+
+@transaction.atomic
+def duty_report_submit(*, actor, organization, month):
+    """Send a month's records up for review (again, after a return)."""
+    month = month.replace(day=1)
+    records = DutyRecord.objects.filter(organization=organization, date__year=month.year, date__month=month.month)
+    if not records.exists():
+        raise ValidationError(_("There is nothing recorded for that month."))
+    report = DutyReport.objects.select_for_update().filter(organization=organization, month=month).first()
+    if report is None:
+        report = DutyReport(organization=organization, month=month, **_reviewed_fields(actor))
+    elif report.status == ReviewStatus.RETURNED:
+        report.status, report.submitted_at, report.submitted_by = ReviewStatus.SUBMITTED, timezone.now(), actor
+    else:
+        raise ValidationError(_("That month has been sent up already."))
+    _save(report, actor=actor, reason=_("sent up"))
+    records.update(report=report)
+    return report
+
+
+@transaction.atomic
+def duty_report_approve(*, actor, report, comment=""):
+    _review(DutyReport, report, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+    return report
+
+
+@transaction.atomic
+def duty_report_return(*, actor, report, comment):
+    _review(DutyReport, report, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+    notify(
+        users=[report.submitted_by],
+        title=_("Your duty record for %(month)s was returned") % {"month": report.month.strftime("%Y-%m")},
+        body=comment,
+        url=reverse("checklists:duty"),
+    )
+    return report
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def _notify_organizations(organizations, *, roles, title, url, body=""):
+    users = {
+        assignment.user
+        for assignment in RoleAssignment.objects.filter(
+            organization__in=organizations, role__in=roles, user__is_active=True
+        ).select_related("user")
+    }
+    notify(users=users, title=title, url=url, body=body)
+
+
+# --- scheduled jobs ------------------------------------------------------------------------
+
+
+def reminders_send(*, today=None):
+    """Tell the owners of occurrences (the organization's secretary and ledger clerks) what is
+    due within REMINDER_DAYS and what is overdue: one notification per checklist and deadline,
+    each sent once (its key), so the daily job can run twice without repeating itself."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=settings.REMINDER_DAYS)
+    undone = Occurrence.objects.filter(
+        done_at__isnull=True, item__checklist__template__year__in=[today.year - 1, today.year]
+    )
+    groups = [
+        (
+            "due",
+            undone.filter(deadline__gte=today, deadline__lte=soon),
+            _("%(count)s checklist tasks of %(organization)s are due by %(deadline)s"),
+        ),
+        (
+            "overdue",
+            undone.filter(deadline__lt=today, deadline__gte=today - timedelta(days=31)),
+            _("%(count)s checklist tasks of %(organization)s are overdue (deadline %(deadline)s)"),
+        ),
+    ]
+    notifications = []
+    for kind, occurrences, title in groups:
+        rows = (
+            RoleAssignment.objects.filter(
+                role__in=[Role.SECRETARY, Role.CLERK],
+                user__is_active=True,
+                organization__checklists__items__occurrences__in=occurrences,
+            )
+            .values(
+                "user_id",
+                "organization__checklists__pk",
+                "organization__name",
+                "organization__checklists__items__occurrences__deadline",
+            )
+            .annotate(count=Count("organization__checklists__items__occurrences", distinct=True))
+        )
+        for row in rows:
+            checklist_id = row["organization__checklists__pk"]
+            deadline = row["organization__checklists__items__occurrences__deadline"]
+            notifications.append(
+                Notification(
+                    user_id=row["user_id"],
+                    key=f"{kind}:{checklist_id}:{deadline:%Y%m%d}",
+                    title=title
+                    % {
+                        "count": row["count"],
+                        "organization": row["organization__name"],
+                        "deadline": deadline.isoformat(),
+                    },
+                    url=reverse("checklists:checklist", args=[checklist_id]),
+                )
+            )
+    notify_many(notifications)
+    return len(notifications)
+
+
+def progress_snapshot_take(*, month=None):
+    """Keep each organization's progress (its whole subtree's) for a month, as of the end of the
+    month's last day: due = deadlines within the year up to then, done = done by then, overdue
+    = the rest. By default the month just ended (the job runs on the 1st). Safe to run twice."""
+    if month is None:
+        month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    month = month.replace(day=1)
+    end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    end_of_day = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    subtree = Occurrence.objects.filter(
+        item__checklist__organization__path__startswith=OuterRef("path"),
+        item__checklist__template__year=month.year,
+        deadline__lte=end,
+    )
+    done = Q(done_at__lt=end_of_day)
+
+    def count(queryset):
+        return Coalesce(
+            Subquery(
+                queryset.order_by().values("item__checklist__template__year").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            0,
+        )
+
+    organizations = Organization.objects.filter(
+        Exists(Checklist.objects.filter(organization__path__startswith=OuterRef("path"), template__year=month.year))
+    ).annotate(
+        due=count(subtree),
+        done=count(subtree.filter(done)),
+        overdue=count(subtree.exclude(done)),
+    )
+    snapshots = [
+        ProgressSnapshot(organization_id=row.pk, month=month, due=row.due, done=row.done, overdue=row.overdue)
+        for row in organizations
+    ]
+    ProgressSnapshot.objects.bulk_create(
+        snapshots,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["organization", "month"],
+        update_fields=["due", "done", "overdue"],
+    )
+    return len(snapshots)

@@ -1,0 +1,615 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.models import Organization, Person
+from organizations.permissions import Action, has_permission, organizations_where, require_permission
+from organizations.selectors import organization_ancestors, organization_get_visible
+
+from . import selectors, services
+from .forms import (
+    ClaimForm,
+    CopyForm,
+    DutyRecordForm,
+    EntryForm,
+    IssueForm,
+    MeetingForm,
+    OverrideForm,
+    ResponsibleForm,
+    ReviewForm,
+    RevisionForm,
+    TemplateForm,
+    TemplateItemForm,
+)
+from .models import (
+    Attachment,
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    DutyReport,
+    LedgerEntry,
+    MeetingRecord,
+    Occurrence,
+    ReviewStatus,
+    TemplateItem,
+)
+
+
+def _visible(user, organization):
+    """404 for what lies outside the user's area: it is not shown to exist."""
+    if not has_permission(user, Action.VIEW, organization):
+        raise Http404
+    return organization
+
+
+def _attempt(form, write):
+    """Run a service; its ValidationError lands on the form, which keeps what was typed."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None
+
+
+@login_required
+def home(request):
+    user = request.user
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    mine = list(selectors.checklists_of_my_organizations(user, year=year))
+    for checklist in mine:
+        checklist.status, checklist.mark = selectors.status_of(checklist)
+    queue = selectors.review_queue(user)
+    context = {
+        "year": year,
+        "mine": mine,
+        "templates": selectors.templates_manageable(user).filter(year=year),
+        "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
+        "review_count": sum(len(rows) for rows in queue.values()),
+        "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
+    }
+    return render(request, "checklists/home.html", context)
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+@login_required
+def template_create(request):
+    owners = organizations_where(request.user, Action.CREATE_TEMPLATE).order_by("path")
+    if not owners.exists():
+        raise PermissionDenied
+    form = TemplateForm(request.POST or None, owners=owners, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        template = _attempt(form, lambda: services.template_create(actor=request.user, **form.cleaned_data))
+        if template:
+            return redirect("checklists:template", pk=template.pk)
+    return render(request, "checklists/template_form.html", {"form": form})
+
+
+def _template_for(user, pk):
+    template = get_object_or_404(ChecklistTemplate.objects.select_related("owner"), pk=pk)
+    require_permission(user, Action.CREATE_TEMPLATE, template.owner)
+    return template
+
+
+@login_required
+def template_detail(request, pk):
+    template = _template_for(request.user, pk)
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    item_form = TemplateItemForm(request.POST if action == "add_item" else None, template=template)
+    issue_form = IssueForm(
+        request.POST if action == "issue" else None, scope=organizations_where(user, Action.ISSUE_CHECKLIST)
+    )
+    copy_form = CopyForm(
+        request.POST if action == "copy" else None,
+        initial={"year": template.year + 1, "name": template.name.replace(str(template.year), str(template.year + 1))},
+    )
+    if action == "add_item" and item_form.is_valid():
+        fields = {name: item_form.cleaned_data[name] for name in item_form.Meta.fields}
+        if _attempt(item_form, lambda: services.template_item_create(actor=user, template=template, **fields)):
+            messages.success(request, _("The item has been added."))
+            return redirect("checklists:template", pk=template.pk)
+    if action == "issue" and issue_form.is_valid():
+        result = _attempt(
+            issue_form, lambda: services.checklist_issue(actor=user, template=template, **issue_form.cleaned_data)
+        )
+        if result:
+            messages.success(
+                request,
+                _("Issued: %(checklists)s new checklists, %(items)s items added.")
+                % {"checklists": result[0], "items": result[1]},
+            )
+            return redirect("checklists:template", pk=template.pk)
+    if action == "copy" and copy_form.is_valid():
+        copy = _attempt(
+            copy_form, lambda: services.template_copy(actor=user, template=template, **copy_form.cleaned_data)
+        )
+        if copy:
+            messages.success(request, _("The checklist has been copied forward."))
+            return redirect("checklists:template", pk=copy.pk)
+    checklists = list(selectors.checklists_of_template(template, user))
+    for checklist in checklists:
+        checklist.status, checklist.mark = selectors.status_of(checklist)
+    context = {
+        "template": template,
+        "items": template.items.all(),
+        "score_total": sum(item.score for item in template.items.all()),
+        "checklists": checklists,
+        "unclaimed_overdue": sum(1 for c in checklists if not c.is_claimed and c.claim_deadline < timezone.localdate()),
+        "item_form": item_form,
+        "issue_form": issue_form,
+        "copy_form": copy_form,
+    }
+    return render(request, "checklists/template_detail.html", context)
+
+
+@login_required
+def template_item_edit(request, pk):
+    item = get_object_or_404(TemplateItem.objects.select_related("template__owner"), pk=pk)
+    template = _template_for(request.user, item.template_id)
+    form = TemplateItemForm(request.POST or None, instance=item, template=template)
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        try:
+            services.template_item_delete(actor=request.user, item=item)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("checklists:template_item", pk=item.pk)
+        messages.success(request, _("The item has been removed."))
+        return redirect("checklists:template", pk=template.pk)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if _attempt(form, lambda: services.template_item_update(actor=request.user, item=item, **fields)):
+            messages.success(request, _("The item has been saved."))
+            return redirect("checklists:template", pk=template.pk)
+    return render(request, "checklists/template_item_form.html", {"form": form, "item": item, "template": template})
+
+
+# --- checklists, items, occurrences --------------------------------------------------------
+
+
+@login_required
+def checklist_detail(request, pk):
+    checklist = get_object_or_404(Checklist.objects.select_related("template", "organization", "claimed_by"), pk=pk)
+    _visible(request.user, checklist.organization)
+    may_claim = has_permission(request.user, Action.CLAIM_CHECKLIST, checklist.organization)
+    form = ClaimForm(request.POST or None, initial={"signature": request.user.full_name})
+    if request.method == "POST":
+        if not may_claim:
+            raise PermissionDenied
+        if form.is_valid() and _attempt(
+            form,
+            lambda: services.checklist_claim(
+                actor=request.user, checklist=checklist, signature=form.cleaned_data["signature"]
+            ),
+        ):
+            messages.success(request, _("You have signed and claimed the checklist."))
+            return redirect("checklists:checklist", pk=checklist.pk)
+    context = {
+        "checklist": checklist,
+        "items": selectors.checklist_items(checklist),
+        "claim_form": form if may_claim and not checklist.is_claimed else None,
+        "differences": selectors.claim_differences(checklist) if not checklist.is_claimed else [],
+        "claim_overdue": not checklist.is_claimed and checklist.claim_deadline < timezone.localdate(),
+        "timeline": selectors.checklist_timeline(checklist),
+        "ancestors": organization_ancestors(checklist.organization),
+    }
+    return render(request, "checklists/checklist_detail.html", context)
+
+
+@login_required
+def item_detail(request, pk):
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("checklist__organization", "checklist__template", "responsible"), pk=pk
+    )
+    organization = _visible(request.user, item.checklist.organization)
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    may_submit = has_permission(user, Action.SUBMIT_RECORD, organization)
+    may_assess = has_permission(user, Action.SET_UP_ASSESSMENT, organization) and not may_submit
+    people = Person.objects.filter(organization__path__startswith=organization.path).order_by("name")
+    responsible_form = ResponsibleForm(
+        request.POST if action == "responsible" else None, people=people, initial={"responsible": item.responsible}
+    )
+    override_form = OverrideForm(
+        request.POST if action == "override" else None,
+        initial={"score": item.override_score, "reason": item.override_reason},
+    )
+    if action == "responsible":
+        if not (may_submit or has_permission(user, Action.ISSUE_CHECKLIST, organization)):
+            raise PermissionDenied
+        if responsible_form.is_valid():
+            services.checklist_item_set_responsible(actor=user, item=item, **responsible_form.cleaned_data)
+            messages.success(request, _("The responsible person has been saved."))
+            return redirect("checklists:item", pk=item.pk)
+    if action == "override":
+        if not may_assess:
+            raise PermissionDenied
+        if override_form.is_valid() and _attempt(
+            override_form, lambda: services.checklist_item_override(actor=user, item=item, **override_form.cleaned_data)
+        ):
+            messages.success(request, _("The assessed score has been saved."))
+            return redirect("checklists:item", pk=item.pk)
+    context = {
+        "item": item,
+        "checklist": item.checklist,
+        "occurrences": selectors.occurrences_of(item),
+        "may_submit": may_submit,
+        "responsible_form": responsible_form,
+        "override_form": override_form if may_assess else None,
+        "timeline": selectors.item_timeline(item),
+    }
+    return render(request, "checklists/item_detail.html", context)
+
+
+def _evidence_kwargs(form):
+    existing = form.cleaned_data.get("existing")
+    return {"uploads": form.cleaned_data["files"], "attachment_ids": [a.pk for a in existing] if existing else []}
+
+
+def _organization_attachments(organization):
+    return Attachment.objects.filter(organization=organization)[:30]
+
+
+@login_required
+def entry_create(request, occurrence_pk):
+    occurrence = get_object_or_404(Occurrence.objects.select_related("item__checklist__organization"), pk=occurrence_pk)
+    organization = occurrence.item.checklist.organization
+    require_permission(request.user, Action.SUBMIT_RECORD, organization)
+    attachments = Attachment.objects.filter(organization=organization)
+    form = EntryForm(
+        request.POST or None, request.FILES or None, attachments=attachments, initial={"date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        entry = _attempt(
+            form,
+            lambda: services.entry_submit(
+                actor=request.user,
+                occurrence=occurrence,
+                date=form.cleaned_data["date"],
+                content=form.cleaned_data["content"],
+                **_evidence_kwargs(form),
+            ),
+        )
+        if entry:
+            messages.success(request, _("The ledger entry has been submitted for review."))
+            return redirect("checklists:item", pk=occurrence.item_id)
+    return render(request, "checklists/entry_form.html", {"form": form, "occurrence": occurrence})
+
+
+@login_required
+def entry_detail(request, pk):
+    entry = get_object_or_404(
+        LedgerEntry.objects.select_related(
+            "occurrence__item__checklist", "organization", "submitted_by", "reviewed_by", "previous", "meeting"
+        ),
+        pk=pk,
+    )
+    organization = _visible(request.user, entry.organization)
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    may_review = has_permission(user, Action.APPROVE_RECORD, organization) and entry.meeting_id is None
+    may_submit = has_permission(user, Action.SUBMIT_RECORD, organization) and entry.meeting_id is None
+    attachments = Attachment.objects.filter(organization=organization)
+    initial = {"date": entry.date, "content": entry.content, "existing": entry.attachments.all()}
+    edit_form = None
+    if may_submit and entry.status in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
+        edit_form = EntryForm(
+            request.POST if action == "edit" else None,
+            request.FILES if action == "edit" else None,
+            attachments=attachments,
+            initial=initial,
+        )
+    elif may_submit and entry.status == ReviewStatus.APPROVED and not hasattr(entry, "next_version"):
+        edit_form = RevisionForm(
+            request.POST if action == "revise" else None,
+            request.FILES if action == "revise" else None,
+            attachments=attachments,
+            initial=initial,
+        )
+    review_form = ReviewForm(request.POST if action in {"approve", "return"} else None)
+    if action in {"approve", "return"}:
+        if not may_review:
+            raise PermissionDenied
+        if review_form.is_valid():
+            service = services.entry_approve if action == "approve" else services.entry_return
+            if _attempt(review_form, lambda: service(actor=user, entry=entry, **review_form.cleaned_data)):
+                messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
+                return redirect("checklists:review")
+    if action in {"edit", "revise"}:
+        if edit_form is None:
+            raise PermissionDenied
+        if edit_form.is_valid():
+            data = edit_form.cleaned_data
+            if action == "edit":
+                done = _attempt(
+                    edit_form,
+                    lambda: services.entry_resubmit(
+                        actor=user,
+                        entry=entry,
+                        date=data["date"],
+                        content=data["content"],
+                        **_evidence_kwargs(edit_form),
+                    ),
+                )
+            else:
+                done = _attempt(
+                    edit_form,
+                    lambda: services.entry_revise(
+                        actor=user,
+                        entry=entry,
+                        date=data["date"],
+                        content=data["content"],
+                        reason=data["change_reason"],
+                        **_evidence_kwargs(edit_form),
+                    ),
+                )
+            if done:
+                messages.success(request, _("Submitted for review."))
+                return redirect("checklists:entry", pk=done.pk)
+    context = {
+        "entry": entry,
+        "occurrence": entry.occurrence,
+        "edit_form": edit_form,
+        "edit_action": ("revise" if isinstance(edit_form, RevisionForm) else "edit"),
+        "review_form": review_form if may_review and entry.status == ReviewStatus.SUBMITTED else None,
+        "timeline": selectors.entry_timeline(entry),
+    }
+    return render(request, "checklists/entry_detail.html", context)
+
+
+@login_required
+def attachment_download(request, pk):
+    attachment = get_object_or_404(Attachment.objects.select_related("organization"), pk=pk)
+    _visible(request.user, attachment.organization)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+# --- review --------------------------------------------------------------------------------
+
+
+@login_required
+def review_queue(request):
+    if not organizations_where(request.user, Action.APPROVE_RECORD).exists():
+        raise PermissionDenied
+    return render(request, "checklists/review.html", selectors.review_queue(request.user))
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+def _submit_organization(request):
+    code = request.GET.get("org") or request.POST.get("org")
+    organization = organization_get_visible(request.user, code) if code else None
+    if organization is None:
+        options = organizations_where(request.user, Action.SUBMIT_RECORD)
+        if options.count() != 1:
+            raise Http404
+        organization = options.get()
+    require_permission(request.user, Action.SUBMIT_RECORD, organization)
+    return organization
+
+
+@login_required
+def meeting_create(request):
+    organization = _submit_organization(request)
+    form = MeetingForm(
+        request.POST or None,
+        request.FILES or None,
+        attachments=Attachment.objects.filter(organization=organization),
+        initial={"date": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        meeting = _attempt(
+            form,
+            lambda: services.meeting_submit(
+                actor=request.user,
+                organization=organization,
+                kind=data["kind"],
+                date=data["date"],
+                topic=data["topic"],
+                expected=data["expected"],
+                present=data["present"],
+                absences=data["absences_text"],
+                minutes=data["minutes"],
+                **_evidence_kwargs(form),
+            ),
+        )
+        if meeting:
+            messages.success(
+                request,
+                _("The meeting record has been submitted; it fulfils %(count)s checklist items.")
+                % {"count": meeting.entries.count()},
+            )
+            return redirect("checklists:meeting", pk=meeting.pk)
+    return render(request, "checklists/meeting_form.html", {"form": form, "organization": organization})
+
+
+@login_required
+def meeting_detail(request, pk):
+    meeting = get_object_or_404(
+        MeetingRecord.objects.select_related("organization", "submitted_by", "reviewed_by"), pk=pk
+    )
+    organization = _visible(request.user, meeting.organization)
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    may_review = has_permission(user, Action.APPROVE_RECORD, organization)
+    may_submit = has_permission(user, Action.SUBMIT_RECORD, organization)
+    edit_form = None
+    if may_submit and meeting.status in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
+        edit_form = MeetingForm(
+            request.POST if action == "edit" else None,
+            request.FILES if action == "edit" else None,
+            instance=meeting,
+            attachments=Attachment.objects.filter(organization=organization),
+            initial={"existing": meeting.attachments.all()},
+        )
+    review_form = ReviewForm(request.POST if action in {"approve", "return"} else None)
+    if action in {"approve", "return"}:
+        if not may_review:
+            raise PermissionDenied
+        if review_form.is_valid():
+            service = services.meeting_approve if action == "approve" else services.meeting_return
+            if _attempt(review_form, lambda: service(actor=user, meeting=meeting, **review_form.cleaned_data)):
+                messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
+                return redirect("checklists:review")
+    if action == "edit":
+        if edit_form is None:
+            raise PermissionDenied
+        if edit_form.is_valid():
+            data = edit_form.cleaned_data
+            fields = {name: data[name] for name in ["kind", "date", "topic", "expected", "present", "minutes"]}
+            if _attempt(
+                edit_form,
+                lambda: services.meeting_resubmit(
+                    actor=user, meeting=meeting, absences=data["absences_text"], **fields, **_evidence_kwargs(edit_form)
+                ),
+            ):
+                messages.success(request, _("Submitted for review."))
+                return redirect("checklists:meeting", pk=meeting.pk)
+    context = {
+        "meeting": meeting,
+        "entries": meeting.entries.select_related("occurrence__item"),
+        "edit_form": edit_form,
+        "review_form": review_form if may_review and meeting.status == ReviewStatus.SUBMITTED else None,
+    }
+    return render(request, "checklists/meeting_detail.html", context)
+
+
+@login_required
+def meetings_of(request, code):
+    organization = organization_get_visible(request.user, code)
+    if organization is None:
+        raise Http404
+    meetings = MeetingRecord.objects.filter(organization=organization).order_by("-date")[:200]
+    return render(
+        request,
+        "checklists/meetings.html",
+        {
+            "organization": organization,
+            "meetings": meetings,
+            "may_submit": has_permission(request.user, Action.SUBMIT_RECORD, organization),
+        },
+    )
+
+
+# --- duty records --------------------------------------------------------------------------
+
+
+@login_required
+def duty(request):
+    """A secretary's duty record for a year on one page; entries added as they happen."""
+    code = request.GET.get("org")
+    organization = organization_get_visible(request.user, code) if code else None
+    if organization is None:
+        options = organizations_where(request.user, Action.SUBMIT_RECORD)
+        if not code and options.count() == 1:
+            organization = options.get()
+        else:
+            raise Http404
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    may_submit = has_permission(request.user, Action.SUBMIT_RECORD, organization)
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = DutyRecordForm(request.POST if action == "add" else None, initial={"date": timezone.localdate()})
+    if action and not may_submit:
+        raise PermissionDenied
+    url = f"{request.path}?org={organization.code}&year={year}"
+    if (
+        action == "add"
+        and form.is_valid()
+        and _attempt(
+            form, lambda: services.duty_record_add(actor=request.user, organization=organization, **form.cleaned_data)
+        )
+    ):
+        messages.success(request, _("Recorded."))
+        return redirect(url)
+    if action == "send":
+        try:
+            month = timezone.datetime.strptime(request.POST.get("month", ""), "%Y-%m").date()
+            services.duty_report_submit(actor=request.user, organization=organization, month=month)
+            messages.success(request, _("The month has been sent up for review."))
+        except (ValueError, ValidationError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [_("Choose a month.")])))
+        return redirect(url)
+    records, reports = selectors.duty_year(organization, year)
+    months = {}
+    for record in records:
+        months.setdefault(record.date.replace(day=1), []).append(record)
+    context = {
+        "organization": organization,
+        "year": year,
+        "form": form if may_submit else None,
+        "months": [(month, months[month], reports.get(month)) for month in sorted(months, reverse=True)],
+        "may_submit": may_submit,
+    }
+    return render(request, "checklists/duty.html", context)
+
+
+@login_required
+def duty_report_detail(request, pk):
+    report = get_object_or_404(DutyReport.objects.select_related("organization", "submitted_by"), pk=pk)
+    organization = _visible(request.user, report.organization)
+    may_review = has_permission(request.user, Action.APPROVE_RECORD, organization)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if not may_review:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        service = services.duty_report_approve if action == "approve" else services.duty_report_return
+        if form.is_valid() and _attempt(form, lambda: service(actor=request.user, report=report, **form.cleaned_data)):
+            messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
+            return redirect("checklists:review")
+    context = {
+        "report": report,
+        "records": report.records.all(),
+        "review_form": form if may_review and report.status == ReviewStatus.SUBMITTED else None,
+    }
+    return render(request, "checklists/duty_report.html", context)
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+@login_required
+def progress(request):
+    code = request.GET.get("org")
+    organization = organization_get_visible(request.user, code) if code else None
+    if organization is None:
+        roots = Organization.objects.filter(pk__in=organizations_where(request.user, Action.VIEW)).order_by("path")
+        organization = roots.first()
+        if organization is None:
+            raise PermissionDenied
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    children = selectors.progress_by_child(organization, request.user, year=year)
+    for child in children:
+        child.rate = selectors.rate(child.done, child.due)
+    summary = selectors.progress_summary(organization, year=year)
+    months = selectors.progress_by_month(organization, year=year)
+    peak = max([row["due"] for row in months] or [1])
+    for row in months:
+        row["due_pct"], row["done_pct"] = row["due"] * 100 // peak, row["done"] * 100 // peak
+    context = {
+        "organization": organization,
+        "year": year,
+        "children": children,
+        "summary": summary,
+        "summary_rate": selectors.rate(summary["done"], summary["due"]),
+        "months": months,
+        "ancestors": organization_ancestors(organization),
+        "checklists": Checklist.objects.filter(organization=organization).select_related("template"),
+    }
+    return render(request, "checklists/progress.html", context)
