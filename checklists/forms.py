@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +139,14 @@ class RevisionForm(EntryForm):
 
 
 class ReviewForm(forms.Form):
+    def clean_seen(self):
+        try:
+            return datetime.fromisoformat(self.cleaned_data["seen"]) if self.cleaned_data["seen"] else None
+        except ValueError:
+            return None
+
+    # When the reviewer opened the record: a record changed since is not approved unread.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
     comment = forms.CharField(
         label=_("comment (required when returning)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

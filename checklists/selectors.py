@@ -1,7 +1,7 @@
 """Reads of the checklists app. Counts and scores are computed in the database."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -274,7 +274,8 @@ def completion_items(checklist, *, on):
     the computed value. Items with required = 0 (and no override) are left out."""
     share = checklist.template.late_share
     passed = Q(occurrences__deadline__lt=on)
-    done = Q(occurrences__done_at__isnull=False)
+    # Done by the scoring date: work approved later does not count for an earlier date.
+    done = Q(occurrences__done_at__lt=timezone.make_aware(datetime.combine(on, time.min)))
     items = (
         ChecklistItem.objects.filter(checklist=checklist)
         .annotate(

@@ -6,7 +6,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,9 @@ from .models import (
     TemplateItem,
     periods,
 )
+
+# Entries whose approval counts: approved, or approved and since replaced by a newer version.
+COUNTING = {ReviewStatus.APPROVED, ReviewStatus.SUPERSEDED}
 
 ITEM_FIELDS = [
     "code",
@@ -82,6 +85,8 @@ def template_item_create(*, actor, template, **fields):
     if checklists:
         _items_issue([item], checklists, actor=actor)
         _claims_reopen([checklist.pk for checklist in checklists], actor=actor)
+        if item.meeting_kind:
+            _meetings_link(template.checklists.values("organization"), template.year, actor=actor)
     return item
 
 
@@ -89,8 +94,14 @@ def template_item_create(*, actor, template, **fields):
 def template_item_update(*, actor, item, **fields):
     """Change an item and every issued copy of it. A change to what a claim freezes reopens the
     claims of those checklists; the occurrences follow a new frequency or deadline."""
+    # Fresh from the database: a bound form may already have written the new values into `item`.
+    item = TemplateItem.objects.select_for_update().select_related("template").get(pk=item.pk)
+    # Locked first, so a claim being signed at this moment waits and then sees the change.
+    checklists = list(Checklist.objects.select_for_update().filter(items__template_item=item).only("pk"))
     _check_item_year(item.template, fields.get("deadline", item.deadline))
     before = item.frozen_values()
+    periods_before = (item.frequency, item.deadline)
+    kind_before = item.meeting_kind
     for name, value in fields.items():
         setattr(item, name, value)
     _save(item, actor=actor, reason=_("item changed"))
@@ -102,9 +113,16 @@ def template_item_update(*, actor, item, **fields):
     ChecklistItem.history.bulk_history_create(
         issued, update=True, default_user=actor, default_change_reason=_("item changed")
     )
+    if (item.frequency, item.deadline) != periods_before:
+        _occurrences_rebuild(item)
     if item.frozen_values() != before:
-        _occurrences_sync(issued, item.template.year)
-        _claims_reopen(list({copy.checklist_id for copy in issued}), actor=actor)
+        _claims_reopen([checklist.pk for checklist in checklists], actor=actor)
+    if item.meeting_kind and item.meeting_kind != kind_before:
+        _meetings_link(
+            Checklist.objects.filter(pk__in=[c.pk for c in checklists]).values("organization"),
+            item.template.year,
+            actor=actor,
+        )
     return item
 
 
@@ -112,10 +130,12 @@ def template_item_update(*, actor, item, **fields):
 def template_item_delete(*, actor, item):
     if LedgerEntry.objects.filter(occurrence__item__template_item=item).exists():
         raise ValidationError(_("Records have been entered for this item; it can no longer be removed."))
-    checklist_ids = list(item.issued.values_list("checklist_id", flat=True))
-    for copy in item.issued.all():
-        copy._history_user, copy._change_reason = actor, _("item removed")
-        copy.delete()
+    copies = ChecklistItem.objects.filter(template_item=item)
+    checklist_ids = list(copies.values_list("checklist_id", flat=True))
+    ChecklistItem.history.bulk_history_create(
+        list(copies), update=True, default_user=actor, default_change_reason=_("item removed")
+    )
+    copies.delete()
     item._history_user, item._change_reason = actor, _("item removed")
     item.delete()
     _claims_reopen(checklist_ids, actor=actor)
@@ -166,6 +186,8 @@ def checklist_issue(*, actor, template, root, claim_deadline):
     bulk_create_with_history(new, Checklist, batch_size=1000, default_user=actor, default_change_reason=_("issued"))
     checklists = list(Checklist.objects.filter(template=template, organization__in=targets))
     added = _items_issue(list(template.items.all()), checklists, actor=actor)
+    # Meetings recorded before the checklist arrived fulfil it too.
+    _meetings_link(targets.values("pk"), template.year, actor=actor)
     return len(new), added
 
 
@@ -198,24 +220,46 @@ def _items_issue(template_items, checklists, *, actor):
     return len(created)
 
 
-def _occurrences_sync(items, year):
-    """Make the occurrences of items match their frequency and deadline; an occurrence that
-    no longer exists is removed unless records were entered for it."""
-    for item in items:
-        wanted = {index: (start, end) for index, start, end in periods(item.frequency, year, item.deadline)}
-        existing = {occurrence.index: occurrence for occurrence in item.occurrences.all()}
-        for index, (start, end) in wanted.items():
-            occurrence = existing.get(index)
-            if occurrence is None:
-                Occurrence.objects.create(item=item, index=index, period_start=start, deadline=end)
-            elif (occurrence.period_start, occurrence.deadline) != (start, end):
-                Occurrence.objects.filter(pk=occurrence.pk).update(period_start=start, deadline=end)
-        Occurrence.objects.filter(item=item).exclude(index__in=wanted).filter(entries__isnull=True).delete()
+def _occurrences_rebuild(template_item):
+    """Give every issued copy of an item the periods of its new frequency or deadline. Entries
+    follow their dates into the new periods, and done / late are worked out again from the
+    approved entries, so nothing done is lost or credited to the wrong period."""
+    copies = ChecklistItem.objects.filter(template_item=template_item)
+    copy_ids = list(copies.values_list("pk", flat=True))
+    new_periods = periods(template_item.frequency, template_item.template.year, template_item.deadline)
+    old = Occurrence.objects.filter(item_id__in=copy_ids)
+    old_ids = list(old.values_list("pk", flat=True))
+    old.update(index=F("index") + 100)  # out of the way of the new indexes
+    created = Occurrence.objects.bulk_create(
+        [
+            Occurrence(item_id=copy_id, index=index, period_start=start, deadline=end)
+            for copy_id in copy_ids
+            for index, start, end in new_periods
+        ],
+        batch_size=2000,
+    )
+    by_period = {(occurrence.item_id, occurrence.index): occurrence for occurrence in created}
+    last = len(new_periods)
+    entries = list(LedgerEntry.objects.filter(occurrence_id__in=old_ids).select_related("occurrence"))
+    for entry in entries:
+        index = next((i for i, start, end in new_periods if entry.date <= end), last)
+        entry.occurrence = by_period[(entry.occurrence.item_id, index)]
+    LedgerEntry.objects.bulk_update(entries, ["occurrence"], batch_size=1000)
+    Occurrence.objects.filter(pk__in=old_ids).delete()
+    # done = the first approval of the period; late if that entry was first submitted after it.
+    done = {}
+    for entry in sorted((e for e in entries if e.reviewed_at and e.status in COUNTING), key=lambda e: e.reviewed_at):
+        done.setdefault(entry.occurrence.pk, entry)
+    for entry in done.values():
+        occurrence = entry.occurrence
+        occurrence.done_at = entry.reviewed_at
+        occurrence.late = timezone.localtime(entry.first_submitted_at).date() > occurrence.deadline
+    Occurrence.objects.bulk_update([entry.occurrence for entry in done.values()], ["done_at", "late"], batch_size=1000)
 
 
 def _claims_reopen(checklist_ids, *, actor):
     """A change to frozen fields reopens the claim; the snapshot stays to show differences."""
-    claimed = Checklist.objects.filter(pk__in=checklist_ids, claimed_at__isnull=False)
+    claimed = Checklist.objects.select_for_update().filter(pk__in=checklist_ids, claimed_at__isnull=False)
     ids = list(claimed.values_list("pk", flat=True))
     if not ids:
         return
@@ -328,6 +372,13 @@ def _reviewed_fields(actor, now=None):
 
 @transaction.atomic
 def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids=()):
+    occurrence = (
+        Occurrence.objects.select_for_update().select_related("item__checklist__organization").get(pk=occurrence.pk)
+    )
+    if occurrence.done_at is not None:
+        raise ValidationError(_("This period is done; to change its record, submit a new version of it."))
+    if occurrence.entries.filter(status=ReviewStatus.SUBMITTED).exists():
+        raise ValidationError(_("An entry for this period is waiting for review; correct that one instead."))
     organization = occurrence.item.checklist.organization
     entry = LedgerEntry(
         occurrence=occurrence, organization=organization, date=date, content=content, **_reviewed_fields(actor)
@@ -346,6 +397,7 @@ def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()
     if entry.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED} or entry.meeting_id:
         raise ValidationError(_("Only an entry waiting for review or returned can be corrected."))
     entry.date, entry.content, entry.status, entry.submitted_at = date, content, ReviewStatus.SUBMITTED, timezone.now()
+    entry.submitted_by = actor  # whoever last changed it may not be the one to approve it
     _save(entry, actor=actor, reason=_("resubmitted"))
     entry.attachments.set(
         _attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
@@ -392,8 +444,8 @@ def _occurrences_mark_done(entries):
 
 
 @transaction.atomic
-def entry_approve(*, actor, entry, comment=""):
-    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+def entry_approve(*, actor, entry, comment="", seen=None):
+    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.APPROVED, comment=comment, seen=seen)
     entry.refresh_from_db()
     if entry.previous_id:
         LedgerEntry.objects.filter(pk=entry.previous_id).update(status=ReviewStatus.SUPERSEDED)
@@ -402,8 +454,8 @@ def entry_approve(*, actor, entry, comment=""):
 
 
 @transaction.atomic
-def entry_return(*, actor, entry, comment):
-    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+def entry_return(*, actor, entry, comment, seen=None):
+    _review(LedgerEntry, entry, actor=actor, status=ReviewStatus.RETURNED, comment=comment, seen=seen)
     notify(
         users=[entry.submitted_by],
         title=_("A ledger entry was returned: %(item)s") % {"item": entry.occurrence},
@@ -413,20 +465,27 @@ def entry_return(*, actor, entry, comment):
     return entry
 
 
-def _review(model, record, *, actor, status, comment):
+def _review(model, record, *, actor, status, comment, seen=None):
     """Approve or return something waiting for review, once: a conditional update, so two
-    reviewers at the same moment cannot both act on it."""
+    reviewers at the same moment cannot both act on it, nobody reviews what they submitted,
+    and (with `seen`, the submission time the reviewer read) a record changed meanwhile is
+    not approved unread."""
     comment = comment.strip()
     if status == ReviewStatus.RETURNED and not comment:
         raise ValidationError({"comment": _("Say what needs correcting.")})
-    if record.submitted_by_id == actor.pk:
-        raise ValidationError(_("You cannot review what you submitted yourself."))
-    changed = model.objects.filter(pk=record.pk, status=ReviewStatus.SUBMITTED).update(
+    condition = Q(pk=record.pk, status=ReviewStatus.SUBMITTED) & ~Q(submitted_by=actor)
+    if seen is not None:
+        condition &= Q(submitted_at=seen)
+    changed = model.objects.filter(condition).update(
         status=status, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
     )
-    if not changed:
-        raise ValidationError(_("This record is not waiting for review any more."))
     fresh = model.objects.get(pk=record.pk)
+    if not changed:
+        if fresh.submitted_by_id == actor.pk:
+            raise ValidationError(_("You cannot review what you submitted yourself."))
+        if fresh.status != ReviewStatus.SUBMITTED:
+            raise ValidationError(_("This record is not waiting for review any more."))
+        raise ValidationError(_("The record was changed while you were reading it; read it again."))
     verb = _("approved") if status == ReviewStatus.APPROVED else _("returned")
     model.history.bulk_history_create([fresh], update=True, default_user=actor, default_change_reason=verb)
 
@@ -457,13 +516,40 @@ def _meeting_entries_sync(meeting, *, actor):
         )
         for occurrence in occurrences
     ]
-    bulk_create_with_history(entries, LedgerEntry, default_user=actor, default_change_reason=_("meeting recorded"))
+    created = bulk_create_with_history(
+        entries, LedgerEntry, default_user=actor, default_change_reason=_("meeting recorded")
+    )
+    if meeting.status == ReviewStatus.APPROVED and created:
+        LedgerEntry.objects.filter(pk__in=[entry.pk for entry in created]).update(
+            reviewed_by=meeting.reviewed_by, reviewed_at=meeting.reviewed_at
+        )
+        _occurrences_mark_done(created)
     meeting.entries.update(
         date=meeting.date,
         status=meeting.status,
         submitted_at=meeting.submitted_at,
         content=f"{meeting.get_kind_display()}：{meeting.topic}",
     )
+
+
+def _meetings_link(organizations, year, *, actor):
+    """Let the meetings already recorded (and not returned) by these organizations in the year
+    fulfil occurrences that arrived after them (a checklist issued or an item added later)."""
+    meetings = MeetingRecord.objects.filter(organization__in=organizations, date__year=year).exclude(
+        status=ReviewStatus.RETURNED
+    )
+    for meeting in meetings.filter(
+        Exists(
+            Occurrence.objects.filter(
+                item__checklist__organization=OuterRef("organization"),
+                item__meeting_kind=OuterRef("kind"),
+                period_start__lte=OuterRef("date"),
+                deadline__gte=OuterRef("date"),
+                done_at__isnull=True,
+            )
+        )
+    ):
+        _meeting_entries_sync(meeting, actor=actor)
 
 
 def _absences_check(expected, present, absences):
@@ -505,7 +591,7 @@ def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields)
     _absences_check(fields["expected"], fields["present"], fields["absences"])
     for name, value in fields.items():
         setattr(meeting, name, value)
-    meeting.status, meeting.submitted_at = ReviewStatus.SUBMITTED, timezone.now()
+    meeting.status, meeting.submitted_at, meeting.submitted_by = ReviewStatus.SUBMITTED, timezone.now(), actor
     _save(meeting, actor=actor, reason=_("resubmitted"))
     meeting.attachments.set(
         _attachments_for(actor=actor, organization=meeting.organization, uploads=uploads, existing_ids=attachment_ids)
@@ -521,8 +607,8 @@ def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields)
 
 
 @transaction.atomic
-def meeting_approve(*, actor, meeting, comment=""):
-    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+def meeting_approve(*, actor, meeting, comment="", seen=None):
+    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.APPROVED, comment=comment, seen=seen)
     entries = list(meeting.entries.select_related("occurrence"))
     meeting.entries.update(
         status=ReviewStatus.APPROVED, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
@@ -535,8 +621,8 @@ def meeting_approve(*, actor, meeting, comment=""):
 
 
 @transaction.atomic
-def meeting_return(*, actor, meeting, comment):
-    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+def meeting_return(*, actor, meeting, comment, seen=None):
+    _review(MeetingRecord, meeting, actor=actor, status=ReviewStatus.RETURNED, comment=comment, seen=seen)
     meeting.entries.update(
         status=ReviewStatus.RETURNED, reviewed_by=actor, reviewed_at=timezone.now(), review_comment=comment
     )
@@ -566,6 +652,8 @@ def _month_open(organization, day):
 
 @transaction.atomic
 def duty_record_add(*, actor, organization, date, kind, content):
+    # The organization's row serializes adding a record and sending its month up.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
     if not _month_open(organization, date):
         raise ValidationError({"date": _("That month has been sent up already.")})
     return _save(
@@ -579,6 +667,7 @@ def duty_record_add(*, actor, organization, date, kind, content):
 def duty_report_submit(*, actor, organization, month):
     """Send a month's records up for review (again, after a return)."""
     month = month.replace(day=1)
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
     records = DutyRecord.objects.filter(organization=organization, date__year=month.year, date__month=month.month)
     if not records.exists():
         raise ValidationError(_("There is nothing recorded for that month."))
@@ -595,14 +684,14 @@ def duty_report_submit(*, actor, organization, month):
 
 
 @transaction.atomic
-def duty_report_approve(*, actor, report, comment=""):
-    _review(DutyReport, report, actor=actor, status=ReviewStatus.APPROVED, comment=comment)
+def duty_report_approve(*, actor, report, comment="", seen=None):
+    _review(DutyReport, report, actor=actor, status=ReviewStatus.APPROVED, comment=comment, seen=seen)
     return report
 
 
 @transaction.atomic
-def duty_report_return(*, actor, report, comment):
-    _review(DutyReport, report, actor=actor, status=ReviewStatus.RETURNED, comment=comment)
+def duty_report_return(*, actor, report, comment, seen=None):
+    _review(DutyReport, report, actor=actor, status=ReviewStatus.RETURNED, comment=comment, seen=seen)
     notify(
         users=[report.submitted_by],
         title=_("Your duty record for %(month)s was returned") % {"month": report.month.strftime("%Y-%m")},

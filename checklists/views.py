@@ -39,6 +39,12 @@ from .models import (
 )
 
 
+def _year(request):
+    """The year asked for, or this year when it is missing or not a sensible year."""
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+
+
 def _visible(user, organization):
     """404 for what lies outside the user's area: it is not shown to exist."""
     if not has_permission(user, Action.VIEW, organization):
@@ -62,7 +68,7 @@ def _attempt(form, write):
 @login_required
 def home(request):
     user = request.user
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    year = _year(request)
     mine = list(selectors.checklists_of_my_organizations(user, year=year))
     for checklist in mine:
         checklist.status, checklist.mark = selectors.status_of(checklist)
@@ -79,6 +85,10 @@ def home(request):
 
 
 # --- templates -----------------------------------------------------------------------------
+
+
+# A template page lists this many issued checklists; the whole list is the status export.
+CHECKLISTS_LISTED = 300
 
 
 @login_required
@@ -136,7 +146,7 @@ def template_detail(request, pk):
         if copy:
             messages.success(request, _("The checklist has been copied forward."))
             return redirect("checklists:template", pk=copy.pk)
-    checklists = list(selectors.checklists_of_template(template, user))
+    checklists = list(selectors.checklists_of_template(template, user)[:CHECKLISTS_LISTED])
     for checklist in checklists:
         checklist.status, checklist.mark = selectors.status_of(checklist)
     context = {
@@ -315,7 +325,9 @@ def entry_detail(request, pk):
             attachments=attachments,
             initial=initial,
         )
-    review_form = ReviewForm(request.POST if action in {"approve", "return"} else None)
+    review_form = ReviewForm(
+        request.POST if action in {"approve", "return"} else None, initial={"seen": entry.submitted_at.isoformat()}
+    )
     if action in {"approve", "return"}:
         if not may_review:
             raise PermissionDenied
@@ -458,7 +470,9 @@ def meeting_detail(request, pk):
             attachments=Attachment.objects.filter(organization=organization),
             initial={"existing": meeting.attachments.all()},
         )
-    review_form = ReviewForm(request.POST if action in {"approve", "return"} else None)
+    review_form = ReviewForm(
+        request.POST if action in {"approve", "return"} else None, initial={"seen": meeting.submitted_at.isoformat()}
+    )
     if action in {"approve", "return"}:
         if not may_review:
             raise PermissionDenied
@@ -521,7 +535,7 @@ def duty(request):
             organization = options.get()
         else:
             raise Http404
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    year = _year(request)
     may_submit = has_permission(request.user, Action.SUBMIT_RECORD, organization)
     action = request.POST.get("action") if request.method == "POST" else None
     form = DutyRecordForm(request.POST if action == "add" else None, initial={"date": timezone.localdate()})
@@ -564,7 +578,7 @@ def duty_report_detail(request, pk):
     report = get_object_or_404(DutyReport.objects.select_related("organization", "submitted_by"), pk=pk)
     organization = _visible(request.user, report.organization)
     may_review = has_permission(request.user, Action.APPROVE_RECORD, organization)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST or None, initial={"seen": report.submitted_at.isoformat()})
     if request.method == "POST":
         if not may_review:
             raise PermissionDenied
@@ -593,7 +607,7 @@ def progress(request):
         organization = roots.first()
         if organization is None:
             raise PermissionDenied
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    year = _year(request)
     children = selectors.progress_by_child(organization, request.user, year=year)
     for child in children:
         child.rate = selectors.rate(child.done, child.due)

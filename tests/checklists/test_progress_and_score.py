@@ -11,10 +11,12 @@ from notifications.models import Notification
 
 from .conftest import YEAR
 
+EARLY = timezone.make_aware(datetime(YEAR, 1, 1, 9))  # done before any scoring date used here
 
-def _done(checklist, code, indexes, *, late=False):
+
+def _done(checklist, code, indexes, *, late=False, at=EARLY):
     Occurrence.objects.filter(item__checklist=checklist, item__code=code, index__in=indexes).update(
-        done_at=timezone.now(), late=late
+        done_at=at, late=late
     )
 
 
@@ -62,6 +64,13 @@ def test_rounding_is_half_up_at_the_end(issued):
     _done(issued, "Z02", [1], late=True)
     # (4 + 4) / 20 × 100 = 40.00 — and with 1/3 of 12 the exact value survives: no float drift
     assert completion_score(issued, on=date(YEAR, 4, 1)) == Decimal("40.00")
+
+
+def test_work_done_after_the_scoring_date_does_not_count_for_it(issued):
+    _done(issued, "Z01", [1, 2, 3], at=timezone.make_aware(datetime(YEAR, 11, 1, 9)))
+    # on 04-01, Z01 requires Jan–Mar, all approved only in November; Z02 requires Q1 → 0 of 20
+    assert completion_score(issued, on=date(YEAR, 4, 1)) == Decimal("0.00")
+    assert completion_score(issued, on=date(YEAR, 11, 2)) > Decimal("0")
 
 
 def test_nothing_required_yet_means_no_score(issued):
