@@ -260,6 +260,24 @@ def item_detail(request, pk):
     return render(request, "checklists/item_detail.html", context)
 
 
+def _review(request, action, may_review, record, approve, reject):
+    """The review part of a record's page: (form, redirect when the record was approved or
+    returned). The form carries the submission time the reviewer read."""
+    posted = action in {"approve", "return"}
+    form = ReviewForm(request.POST if posted else None, initial={"seen": record.submitted_at.isoformat()})
+    if not posted:
+        return form, None
+    if not may_review:
+        raise PermissionDenied
+    service = approve if action == "approve" else reject
+    # The services name the record by its kind: entry=, meeting=, report=.
+    name = {LedgerEntry: "entry", MeetingRecord: "meeting", DutyReport: "report"}[type(record)]
+    if form.is_valid() and _attempt(form, lambda: service(actor=request.user, **{name: record}, **form.cleaned_data)):
+        messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
+        return form, redirect("checklists:review")
+    return form, None
+
+
 def _evidence_kwargs(form):
     existing = form.cleaned_data.get("existing")
     return {"uploads": form.cleaned_data["files"], "attachment_ids": [a.pk for a in existing] if existing else []}
@@ -325,17 +343,9 @@ def entry_detail(request, pk):
             attachments=attachments,
             initial=initial,
         )
-    review_form = ReviewForm(
-        request.POST if action in {"approve", "return"} else None, initial={"seen": entry.submitted_at.isoformat()}
-    )
-    if action in {"approve", "return"}:
-        if not may_review:
-            raise PermissionDenied
-        if review_form.is_valid():
-            service = services.entry_approve if action == "approve" else services.entry_return
-            if _attempt(review_form, lambda: service(actor=user, entry=entry, **review_form.cleaned_data)):
-                messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
-                return redirect("checklists:review")
+    review_form, reviewed = _review(request, action, may_review, entry, services.entry_approve, services.entry_return)
+    if reviewed:
+        return reviewed
     if action in {"edit", "revise"}:
         if edit_form is None:
             raise PermissionDenied
@@ -470,17 +480,11 @@ def meeting_detail(request, pk):
             attachments=Attachment.objects.filter(organization=organization),
             initial={"existing": meeting.attachments.all()},
         )
-    review_form = ReviewForm(
-        request.POST if action in {"approve", "return"} else None, initial={"seen": meeting.submitted_at.isoformat()}
+    review_form, reviewed = _review(
+        request, action, may_review, meeting, services.meeting_approve, services.meeting_return
     )
-    if action in {"approve", "return"}:
-        if not may_review:
-            raise PermissionDenied
-        if review_form.is_valid():
-            service = services.meeting_approve if action == "approve" else services.meeting_return
-            if _attempt(review_form, lambda: service(actor=user, meeting=meeting, **review_form.cleaned_data)):
-                messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
-                return redirect("checklists:review")
+    if reviewed:
+        return reviewed
     if action == "edit":
         if edit_form is None:
             raise PermissionDenied
@@ -578,15 +582,12 @@ def duty_report_detail(request, pk):
     report = get_object_or_404(DutyReport.objects.select_related("organization", "submitted_by"), pk=pk)
     organization = _visible(request.user, report.organization)
     may_review = has_permission(request.user, Action.APPROVE_RECORD, organization)
-    form = ReviewForm(request.POST or None, initial={"seen": report.submitted_at.isoformat()})
-    if request.method == "POST":
-        if not may_review:
-            raise PermissionDenied
-        action = request.POST.get("action")
-        service = services.duty_report_approve if action == "approve" else services.duty_report_return
-        if form.is_valid() and _attempt(form, lambda: service(actor=request.user, report=report, **form.cleaned_data)):
-            messages.success(request, _("Approved.") if action == "approve" else _("Returned with your comment."))
-            return redirect("checklists:review")
+    action = request.POST.get("action") if request.method == "POST" else None
+    form, reviewed = _review(
+        request, action, may_review, report, services.duty_report_approve, services.duty_report_return
+    )
+    if reviewed:
+        return reviewed
     context = {
         "report": report,
         "records": report.records.all(),
