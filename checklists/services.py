@@ -341,7 +341,7 @@ def attachment_check(upload):
     return kind.mime
 
 
-def _attachments_for(*, actor, organization, uploads, existing_ids):
+def attachments_for(*, actor, organization, uploads, existing_ids):
     """New attachments from uploads plus existing ones of the same organization."""
     existing = list(Attachment.objects.filter(organization=organization, pk__in=existing_ids or []))
     if len(existing) + len(uploads) > settings.EVIDENCE_MAX_FILES:
@@ -385,7 +385,7 @@ def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids
     )
     _save(entry, actor=actor, reason=_("submitted"))
     entry.attachments.set(
-        _attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
+        attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
     )
     return entry
 
@@ -400,7 +400,7 @@ def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()
     entry.submitted_by = actor  # whoever last changed it may not be the one to approve it
     _save(entry, actor=actor, reason=_("resubmitted"))
     entry.attachments.set(
-        _attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
+        attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
     )
     return entry
 
@@ -428,7 +428,7 @@ def entry_revise(*, actor, entry, date, content, reason, uploads=(), attachment_
     )
     _save(version, actor=actor, reason=_("new version submitted"))
     version.attachments.set(
-        _attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
+        attachments_for(actor=actor, organization=entry.organization, uploads=uploads, existing_ids=attachment_ids)
     )
     return version
 
@@ -577,7 +577,7 @@ def meeting_submit(
     )
     _save(meeting, actor=actor, reason=_("submitted"))
     meeting.attachments.set(
-        _attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
+        attachments_for(actor=actor, organization=organization, uploads=uploads, existing_ids=attachment_ids)
     )
     _meeting_entries_sync(meeting, actor=actor)
     return meeting
@@ -594,7 +594,7 @@ def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields)
     meeting.status, meeting.submitted_at, meeting.submitted_by = ReviewStatus.SUBMITTED, timezone.now(), actor
     _save(meeting, actor=actor, reason=_("resubmitted"))
     meeting.attachments.set(
-        _attachments_for(actor=actor, organization=meeting.organization, uploads=uploads, existing_ids=attachment_ids)
+        attachments_for(actor=actor, organization=meeting.organization, uploads=uploads, existing_ids=attachment_ids)
     )
     # A changed date may fall in another period: drop the entries of periods it left.
     meeting.entries.exclude(

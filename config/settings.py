@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "organizations",
     "notifications",
     "checklists",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
     "checklist-reminders": {
         "task": "checklists.tasks.reminders_send",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Daily at 07:30: problems due soon or overdue; missed extended deadlines → admonishments.
+    "problem-deadlines": {
+        "task": "supervision.tasks.deadlines_check",
+        "schedule": crontab(hour=7, minute=30),
     },
     # The 1st of each month at 01:00: keep last month's progress per organization (DESIGN.md 3).
     "progress-snapshot": {

@@ -16,5 +16,6 @@ urlpatterns = [
     path("excel/", include("spreadsheets.urls")),
     path("inbox/", include("notifications.urls")),
     path("checklists/", include("checklists.urls")),
+    path("problems/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]

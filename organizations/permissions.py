@@ -45,6 +45,8 @@ class Action(Enum):
     # up to date (Excel import) and exporting people with full phone numbers ("authorized
     # staff", DESIGN.md 2) belong to org-department staff and administrators.
     MAINTAIN_ORGANIZATIONS = "maintain_organizations"
+    # "claimed (签收, by the responsible leader)" (DESIGN.md 4): the secretary of the unit.
+    CLAIM_PROBLEM = "claim_problem"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ RULES = {
     Action.SCORE_ON_PANEL: Rule(frozenset({Role.JUDGE}), Reach.SUBTREE),
     Action.MANAGE_ACCOUNTS: Rule(frozenset({Role.ADMIN}), Reach.SUBTREE),
     Action.MAINTAIN_ORGANIZATIONS: Rule(frozenset({Role.STAFF, Role.ADMIN}), Reach.SUBTREE),
+    Action.CLAIM_PROBLEM: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
 }
 
 # Superusers repair data through the Django admin; on the platform's own pages they may read

@@ -29,6 +29,8 @@ def _missing_prerequisite(item):
         return "browser", f"Chromium not found at {CHROMIUM}: apt-get install -y chromium fonts-wqy-microhei"
     if "worker" in item.keywords and not BROKER_URL:
         return "worker", "needs a Redis broker: set CELERY_BROKER_URL (CI's PostgreSQL pass does)"
+    if "postgres" in item.keywords and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return "postgres", "needs PostgreSQL (row locks, real concurrency): set DATABASE_URL (CI's second pass does)"
     return None
 
 

@@ -64,6 +64,9 @@ TABLE = [
     (Action.MAINTAIN_ORGANIZATIONS, Role.ADMIN, "town_a1", "village_a1a", True),
     (Action.MAINTAIN_ORGANIZATIONS, Role.SECRETARY, "town_a1", "village_a1a", False),
     (Action.MAINTAIN_ORGANIZATIONS, Role.STAFF, "town_a1", "town_a2", False),
+    (Action.CLAIM_PROBLEM, Role.SECRETARY, "village_a1a", "village_a1a", True),
+    (Action.CLAIM_PROBLEM, Role.CLERK, "village_a1a", "village_a1a", False),
+    (Action.CLAIM_PROBLEM, Role.SECRETARY, "town_a1", "village_a1a", False),
 ]
 
 

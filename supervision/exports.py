@@ -1,0 +1,213 @@
+"""Exports of problem tracking: both ledgers of a subtree, admonishments, the 通报 register."""
+
+from django.db.models import Count
+from django.utils.translation import gettext_lazy
+
+from checklists.exports import YearExport
+from spreadsheets.registry import ExportColumn
+
+from .models import Admonishment, NoticeEntry, Problem, RectificationRecord
+
+CHUNK = 2000
+
+
+def _labels(model, field):
+    return {key: str(label) for key, label in model._meta.get_field(field).choices}
+
+
+class ProblemLedgerExport(YearExport):
+    kind = "problems"
+    label = gettext_lazy("problem ledger")
+    sheet_name = "存在问题台账"
+    columns = [
+        ExportColumn(header, width)
+        for header, width in [
+            ("组织编码", 16),
+            ("组织名称", 20),
+            ("责任单位", 20),
+            ("问题来源", 12),
+            ("问题类别", 12),
+            ("问题描述", 50),
+            ("发现日期", 12),
+            ("发现人", 12),
+            ("严重程度", 8),
+            ("整改时限", 12),
+            ("原定时限", 12),
+            ("状态", 10),
+            ("延期次数", 8),
+            ("销号时间", 18),
+        ]
+    ]
+
+    def rows(self, params):
+        organization = self.organization(params)
+        problems = (
+            Problem.objects.filter(organization__path__startswith=organization.path, year=params["year"])
+            .order_by("organization__path", "deadline", "pk")
+            .annotate(extension_count=Count("extensions"))
+            .values_list(
+                "organization__code",
+                "organization__name",
+                "responsible_unit__name",
+                "source",
+                "category",
+                "description",
+                "found_on",
+                "found_by",
+                "severity",
+                "deadline",
+                "original_deadline",
+                "status",
+                "extension_count",
+                "closed_at",
+            )
+        )
+        sources, severities, statuses = (
+            _labels(Problem, "source"),
+            _labels(Problem, "severity"),
+            _labels(Problem, "status"),
+        )
+
+        def rows():
+            for row in problems.iterator(chunk_size=CHUNK):
+                row = list(row)
+                row[3], row[8], row[11] = sources[row[3]], severities[row[8]], statuses[row[11]]
+                yield row
+
+        return problems.count(), rows()
+
+
+class RectificationLedgerExport(YearExport):
+    kind = "rectification"
+    label = gettext_lazy("rectification ledger")
+    sheet_name = "问题整改台账"
+    columns = [
+        ExportColumn(header, width)
+        for header, width in [
+            ("组织名称", 20),
+            ("问题描述", 40),
+            ("日期", 12),
+            ("整改进展", 50),
+            ("附件数", 8),
+            ("记录人", 12),
+        ]
+    ]
+
+    def rows(self, params):
+        organization = self.organization(params)
+        records = (
+            RectificationRecord.objects.filter(
+                problem__organization__path__startswith=organization.path, problem__year=params["year"]
+            )
+            .order_by("problem__organization__path", "problem_id", "date", "pk")
+            .annotate(attachment_count=Count("attachments"))
+            .values_list(
+                "problem__organization__name",
+                "problem__description",
+                "date",
+                "content",
+                "attachment_count",
+                "recorded_by__full_name",
+            )
+        )
+        return records.count(), records.iterator(chunk_size=CHUNK)
+
+
+class AdmonishmentExport(YearExport):
+    kind = "admonishments"
+    label = gettext_lazy("admonishments")
+    sheet_name = "约谈提醒"
+    columns = [
+        ExportColumn(header, width)
+        for header, width in [
+            ("组织名称", 20),
+            ("书记", 10),
+            ("问题描述", 40),
+            ("延期后时限", 12),
+            ("处理决定", 12),
+            ("约谈日期", 12),
+            ("备注", 30),
+        ]
+    ]
+
+    def rows(self, params):
+        organization = self.organization(params)
+        rows = (
+            Admonishment.objects.filter(
+                problem__organization__path__startswith=organization.path, missed_on__year=params["year"]
+            )
+            .order_by("missed_on", "pk")
+            .values_list(
+                "problem__organization__name",
+                "person__name",
+                "problem__description",
+                "missed_on",
+                "outcome",
+                "held_on",
+                "notes",
+            )
+        )
+        outcomes = {key: str(label) for key, label in Admonishment.Outcome.choices}
+
+        def convert():
+            for row in rows.iterator(chunk_size=CHUNK):
+                row = list(row)
+                row[4] = outcomes[row[4]]
+                yield row
+
+        return rows.count(), convert()
+
+
+class NoticeRegisterExport(YearExport):
+    kind = "notices"
+    label = gettext_lazy("notice register")
+    sheet_name = "通报登记"
+    columns = [
+        ExportColumn(header, width)
+        for header, width in [
+            ("文号", 20),
+            ("标题", 40),
+            ("印发日期", 12),
+            ("被通报组织", 20),
+            ("被通报人员", 12),
+            ("扣分", 8),
+            ("事由", 40),
+        ]
+    ]
+
+    def rows(self, params):
+        organization = self.organization(params)
+        entries = (
+            NoticeEntry.objects.filter(organization__path__startswith=organization.path, notice__year=params["year"])
+            .order_by("notice__sequence", "pk")
+            .values_list(
+                "notice__prefix",
+                "notice__year",
+                "notice__sequence",
+                "notice__title",
+                "notice__issued_on",
+                "organization__name",
+                "person__name",
+                "points",
+                "reason",
+            )
+        )
+
+        def rows():
+            for prefix, year, sequence, title, issued_on, organization_name, person, points, reason in entries.iterator(
+                chunk_size=CHUNK
+            ):
+                yield (
+                    f"{prefix}〔{year}〕{sequence}号",
+                    title,
+                    issued_on,
+                    organization_name,
+                    person or "",
+                    float(points),
+                    reason,
+                )
+
+        return entries.count(), rows()
+
+
+SPECS = [ProblemLedgerExport(), RectificationLedgerExport(), AdmonishmentExport(), NoticeRegisterExport()]

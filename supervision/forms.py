@@ -1,0 +1,183 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from checklists.forms import EvidenceMixin
+from organizations.forms import OrganizationCodeField
+
+from .models import Admonishment, Aspect, FollowUpMethod, Severity, Source
+
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class ProblemForm(forms.Form):
+    organization = OrganizationCodeField(label=_("organization concerned (code)"))
+    responsible_unit = OrganizationCodeField(
+        label=_("responsible unit (code; empty: the organization itself)"), required=False
+    )
+    source = forms.ChoiceField(label=_("source"), choices=Source.choices)
+    category = forms.CharField(label=_("category"), max_length=50)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 4}))
+    found_on = forms.DateField(label=_("found on"), **DATE)
+    found_by = forms.CharField(label=_("found by"), max_length=100)
+    deadline = forms.DateField(label=_("deadline"), **DATE)
+    severity = forms.ChoiceField(label=_("severity"), choices=Severity.choices)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].scope = scope
+        self.fields["responsible_unit"].scope = scope
+
+
+class PlanForm(forms.Form):
+    measures = forms.CharField(label=_("measures"), widget=forms.Textarea(attrs={"rows": 4}))
+    person = forms.CharField(label=_("person in charge"), max_length=50)
+    deadline = forms.DateField(label=_("planned completion"), **DATE)
+
+
+class RecordForm(EvidenceMixin):
+    date = forms.DateField(label=_("date"), **DATE)
+    content = forms.CharField(label=_("progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    field_order = ["date", "content", "files", "existing"]
+
+
+class ClosingForm(forms.Form):
+    report = forms.CharField(label=_("rectification report"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class CheckForm(forms.Form):
+    comment = forms.CharField(
+        label=_("check comment (required when it fails)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExtensionForm(forms.Form):
+    new_deadline = forms.DateField(label=_("new deadline"), **DATE)
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(label=_("decision comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("why it was listed in error"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CarryOverForm(forms.Form):
+    deadline = forms.DateField(label=_("deadline in the new year"), **DATE)
+
+
+class AdmonishmentForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("decision"), choices=Admonishment.Outcome.choices)
+    held_on = forms.DateField(label=_("held on"), required=False, **DATE)
+    notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FollowUpForm(forms.Form):
+    organization = OrganizationCodeField(label=_("organization (code)"))
+    method = forms.ChoiceField(label=_("method"), choices=FollowUpMethod.choices)
+    date = forms.DateField(label=_("date"), **DATE)
+    findings = forms.CharField(label=_("findings"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].scope = scope
+
+
+class SampleForm(forms.Form):
+    root = OrganizationCodeField(label=_("draw from the subtree of (code)"))
+    kinds = forms.MultipleChoiceField(label=_("unit categories"), widget=forms.CheckboxSelectMultiple, choices=[])
+    size = forms.IntegerField(label=_("how many"), min_value=1, max_value=500)
+
+    def __init__(self, *args, scope, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root"].scope = scope
+        self.fields["kinds"].choices = kinds
+
+
+class VisitForm(forms.Form):
+    """The five-aspect check; a "no" may list a new problem in the same step."""
+
+    organization = OrganizationCodeField(label=_("organization (code)"))
+    date = forms.DateField(label=_("date"), **DATE)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].scope = scope
+        for aspect in Aspect:
+            self.fields[f"{aspect}_ok"] = forms.TypedChoiceField(
+                label=aspect.label,
+                choices=[("yes", _("yes")), ("no", _("no"))],
+                widget=forms.RadioSelect,
+                coerce=lambda value: value == "yes",
+            )
+            self.fields[f"{aspect}_note"] = forms.CharField(label=_("note"), required=False)
+            self.fields[f"{aspect}_problem"] = forms.CharField(
+                label=_("if “no”: list this problem (description)"),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"{aspect}_deadline"] = forms.DateField(label=_("its deadline"), required=False, **DATE)
+
+    def clean(self):
+        cleaned = super().clean()
+        for aspect in Aspect:
+            if cleaned.get(f"{aspect}_problem") and cleaned.get(f"{aspect}_ok"):
+                self.add_error(f"{aspect}_problem", _("A problem is listed from an aspect answered “no”."))
+            if cleaned.get(f"{aspect}_problem") and not cleaned.get(f"{aspect}_deadline"):
+                self.add_error(f"{aspect}_deadline", _("Give the problem a deadline."))
+        return cleaned
+
+    def answers(self):
+        return {
+            str(aspect): {"ok": self.cleaned_data[f"{aspect}_ok"], "note": self.cleaned_data[f"{aspect}_note"]}
+            for aspect in Aspect
+        }
+
+    def new_problems(self):
+        return [
+            {
+                "aspect": str(aspect),
+                "description": self.cleaned_data[f"{aspect}_problem"],
+                "deadline": self.cleaned_data[f"{aspect}_deadline"],
+            }
+            for aspect in Aspect
+            if self.cleaned_data.get(f"{aspect}_problem")
+        ]
+
+
+class NoticeForm(forms.Form):
+    prefix = forms.CharField(label=_("document prefix"), max_length=20, help_text=_("e.g. 吴组通字"))
+    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("title"), max_length=200)
+    issued_on = forms.DateField(label=_("issued on"), **DATE)
+    content = forms.CharField(label=_("content"), widget=forms.Textarea(attrs={"rows": 6}))
+    named = forms.CharField(
+        label=_("named, one per line: organization code, points, reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("e.g. 440883001002 2 三会一课记录不全"),
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+
+    def clean_named(self):
+        from decimal import Decimal, InvalidOperation
+
+        entries = []
+        for number, line in enumerate(self.cleaned_data["named"].splitlines(), start=1):
+            parts = line.split(maxsplit=2)
+            if not parts:
+                continue
+            organization = self.scope.filter(code=parts[0]).first()
+            try:
+                points = Decimal(parts[1]) if len(parts) > 1 else None
+            except InvalidOperation:
+                points = None
+            if organization is None or points is None or points < 0 or len(parts) < 3:
+                raise forms.ValidationError(
+                    _("Line %(n)s: write an organization code in your area, the points and the reason.") % {"n": number}
+                )
+            entries.append({"organization": organization, "points": points, "reason": parts[2]})
+        return entries

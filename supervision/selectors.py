@@ -1,0 +1,101 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from organizations.models import Organization
+from organizations.permissions import Action, organizations_where
+from organizations.selectors import history_timeline
+
+from .models import (
+    OPEN_STATUSES,
+    Admonishment,
+    ClosingRequest,
+    Extension,
+    Notice,
+    Problem,
+    RectificationPlan,
+    RectificationRecord,
+    Status,
+)
+
+
+def problems_visible(user):
+    """Problems of organizations the user sees, or for which a unit the user sees is responsible."""
+    visible = organizations_where(user, Action.VIEW)
+    return Problem.objects.filter(Q(organization__in=visible) | Q(responsible_unit__in=visible))
+
+
+def _count(queryset):
+    return Coalesce(Subquery(queryset.order_by().values("year").annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
+def board(organization, user, *, today=None):
+    """The board: open, overdue and closed-this-month problems for each organization below,
+    over its whole subtree (county → towns → villages), one query with subqueries."""
+    today = today or timezone.localdate()
+    subtree = Problem.objects.filter(organization__path__startswith=OuterRef("path"))
+    opened = subtree.filter(status__in=OPEN_STATUSES)
+    rows = (
+        Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
+        .annotate(
+            open=_count(opened),
+            overdue=_count(opened.filter(deadline__lt=today)),
+            closed=_count(subtree.filter(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
+        )
+        .order_by("code")
+    )
+    return [row for row in rows if row.open or row.closed]
+
+
+def problems_in(organization, user, *, status=None, source=None, severity=None, today=None):
+    today = today or timezone.localdate()
+    problems = problems_visible(user).filter(organization__path__startswith=organization.path)
+    if status == "open":
+        problems = problems.filter(status__in=OPEN_STATUSES)
+    elif status == "overdue":
+        problems = problems.filter(status__in=OPEN_STATUSES, deadline__lt=today)
+    elif status:
+        problems = problems.filter(status=status)
+    if source:
+        problems = problems.filter(source=source)
+    if severity:
+        problems = problems.filter(severity=severity)
+    problems = problems.select_related("organization", "responsible_unit").order_by("deadline", "pk")[:300]
+    for problem in problems:
+        problem.days_left = (problem.deadline - today).days
+        problem.colour = (
+            "red" if problem.days_left < 0 else "yellow" if problem.days_left <= settings.REMINDER_DAYS else "green"
+        )
+    return problems
+
+
+def problem_timeline(problem, *, limit=50):
+    return history_timeline(
+        [
+            Problem.history.filter(id=problem.pk),
+            RectificationPlan.history.filter(problem_id=problem.pk),
+            RectificationRecord.history.filter(problem_id=problem.pk),
+            ClosingRequest.history.filter(problem_id=problem.pk),
+            Extension.history.filter(problem_id=problem.pk),
+        ],
+        limit=limit,
+    )
+
+
+def admonishments_visible(user):
+    return Admonishment.objects.filter(problem__organization__in=organizations_where(user, Action.VIEW)).select_related(
+        "problem__organization", "person", "extension"
+    )
+
+
+def notices_visible(user):
+    return Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW)).prefetch_related(
+        "entries__organization"
+    )
+
+
+def due_soon_limit(today=None):
+    return (today or timezone.localdate()) + timedelta(days=settings.REMINDER_DAYS)

@@ -1,0 +1,449 @@
+"""Every write of problem tracking and supervision. The problem life cycle of DESIGN.md 4 is
+enforced here and only here: TRANSITIONS names each legal move, and a move is one conditional
+UPDATE on the current status, so concurrent moves cannot leave an illegal state."""
+
+import random
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from checklists.services import attachments_for
+from notifications.models import Notification
+from notifications.services import notify, notify_many
+from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
+
+from .models import (
+    OPEN_STATUSES,
+    Admonishment,
+    Aspect,
+    ClosingRequest,
+    Decision,
+    Extension,
+    FollowUp,
+    Notice,
+    NoticeEntry,
+    Problem,
+    RectificationPlan,
+    RectificationRecord,
+    Source,
+    Status,
+    SupervisionVisit,
+    UnannouncedSample,
+)
+
+# action → (statuses it may start from, status it leads to, the verb the operation log shows)
+TRANSITIONS = {
+    "claim": ({Status.LISTED}, Status.CLAIMED, gettext_lazy("signed for")),
+    "plan": ({Status.CLAIMED}, Status.RECTIFYING, gettext_lazy("rectification plan made")),
+    "request_closing": ({Status.RECTIFYING}, Status.SUBMITTED, gettext_lazy("closing requested")),
+    "close": ({Status.SUBMITTED}, Status.CLOSED, gettext_lazy("closed")),
+    "fail_check": ({Status.SUBMITTED}, Status.RECTIFYING, gettext_lazy("closing check failed")),
+    "cancel": (set(OPEN_STATUSES), Status.CANCELLED, gettext_lazy("cancelled")),
+    "carry_over": (set(OPEN_STATUSES), Status.CARRIED, gettext_lazy("carried over")),
+}
+
+
+def _save(instance, *, actor, reason):
+    instance.full_clean()
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance.save()
+    return instance
+
+
+def _transition(problem, action, *, actor, **fields):
+    """Move a problem, or refuse with the reason. Returns the fresh problem."""
+    sources, target, verb = TRANSITIONS[action]
+    moved = Problem.objects.filter(pk=problem.pk, status__in=sources).update(status=target, **fields)
+    fresh = Problem.objects.get(pk=problem.pk)
+    if not moved:
+        raise ValidationError(
+            _("This cannot be done now: the problem is %(status)s.") % {"status": fresh.get_status_display()}
+        )
+    Problem.history.bulk_history_create([fresh], update=True, default_user=actor, default_change_reason=str(verb))
+    return fresh
+
+
+def _owners(problem):
+    """Who is told about a problem: secretary and clerks of the unit and the organization."""
+    assignments = RoleAssignment.objects.filter(
+        organization__in=[problem.organization_id, problem.responsible_unit_id],
+        role__in=[Role.SECRETARY, Role.CLERK],
+        user__is_active=True,
+    ).select_related("user")
+    users = {assignment.user for assignment in assignments}
+    if problem.responsible_person_id and problem.responsible_person.user_id:
+        users.add(problem.responsible_person.user)
+    return users
+
+
+def _url(problem):
+    return reverse("supervision:problem", args=[problem.pk])
+
+
+# --- the life cycle ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def problem_list(*, actor, organization, deadline, responsible_unit=None, **fields):
+    """挂牌: list a problem in the 《存在问题台账》 and tell those responsible."""
+    if deadline < fields.get("found_on", deadline):
+        raise ValidationError({"deadline": _("The deadline cannot be before the day the problem was found.")})
+    problem = Problem(
+        organization=organization,
+        responsible_unit=responsible_unit or organization,
+        deadline=deadline,
+        original_deadline=deadline,
+        listed_by=actor,
+        year=fields.get("found_on", timezone.localdate()).year,
+        **fields,
+    )
+    _save(problem, actor=actor, reason=_("listed"))
+    notify(
+        users=_owners(problem),
+        title=_("A problem was listed for %(organization)s: deadline %(deadline)s")
+        % {"organization": organization.name, "deadline": deadline.isoformat()},
+        body=problem.description[:200],
+        url=_url(problem),
+        key=f"problem-listed:{problem.pk}",
+    )
+    return problem
+
+
+@transaction.atomic
+def problem_claim(*, actor, problem):
+    return _transition(problem, "claim", actor=actor, claimed_by=actor, claimed_at=timezone.now())
+
+
+@transaction.atomic
+def problem_plan(*, actor, problem, measures, person, deadline):
+    """整改方案: measures, person and date; rectification starts."""
+    problem = _transition(problem, "plan", actor=actor)
+    _save(
+        RectificationPlan(problem=problem, measures=measures, person=person, deadline=deadline, created_by=actor),
+        actor=actor,
+        reason=_("rectification plan made"),
+    )
+    return problem
+
+
+@transaction.atomic
+def rectification_record_add(*, actor, problem, date, content, uploads=(), attachment_ids=()):
+    """A line of the 《问题整改台账》, with evidence (the same upload rules as ledgers)."""
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if problem.status != Status.RECTIFYING:
+        raise ValidationError(_("Progress is recorded while the problem is being rectified."))
+    record = _save(
+        RectificationRecord(problem=problem, date=date, content=content, recorded_by=actor),
+        actor=actor,
+        reason=_("progress recorded"),
+    )
+    record.attachments.set(
+        attachments_for(
+            actor=actor, organization=problem.responsible_unit, uploads=uploads, existing_ids=attachment_ids
+        )
+    )
+    return record
+
+
+@transaction.atomic
+def problem_request_closing(*, actor, problem, report):
+    """销号申请 with the rectification report."""
+    if not report.strip():
+        raise ValidationError({"report": _("The rectification report is required.")})
+    problem = _transition(problem, "request_closing", actor=actor)
+    _save(
+        ClosingRequest(problem=problem, report=report, submitted_by=actor), actor=actor, reason=_("closing requested")
+    )
+    return problem
+
+
+@transaction.atomic
+def problem_check(*, actor, problem, passed, comment=""):
+    """The check by staff above: closed (销号), or back to rectification. Never by the person
+    who submitted the closing request (DESIGN.md 2)."""
+    request = ClosingRequest.objects.select_for_update().filter(problem=problem, passed__isnull=True).first()
+    if request is None:
+        raise ValidationError(_("There is no closing request to check."))
+    if request.submitted_by_id == actor.pk:
+        raise ValidationError(_("The closing check cannot be made by the person who requested it."))
+    if not passed and not comment.strip():
+        raise ValidationError({"comment": _("Say what is still missing.")})
+    if passed:
+        problem = _transition(problem, "close", actor=actor, closed_at=timezone.now())
+    else:
+        problem = _transition(problem, "fail_check", actor=actor)
+    request.passed, request.checked_by, request.checked_at, request.comment = passed, actor, timezone.now(), comment
+    _save(request, actor=actor, reason=_("checked"))
+    title = _("Problem closed: %(problem)s") if passed else _("Closing check failed, rectify again: %(problem)s")
+    notify(users=_owners(problem), title=title % {"problem": problem}, body=comment, url=_url(problem))
+    return problem
+
+
+@transaction.atomic
+def problem_cancel(*, actor, problem, reason):
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the problem was listed in error.")})
+    return _transition(problem, "cancel", actor=actor, cancel_reason=reason.strip())
+
+
+@transaction.atomic
+def problem_carry_over(*, actor, problem, deadline):
+    """At year end an open problem becomes a new, linked problem of the next year."""
+    old = _transition(problem, "carry_over", actor=actor)
+    fields = {
+        name: getattr(old, name)
+        for name in [
+            "organization",
+            "responsible_unit",
+            "source",
+            "category",
+            "description",
+            "found_on",
+            "found_by",
+            "responsible_person",
+            "severity",
+            "checklist_item",
+        ]
+    }
+    carried = Problem(
+        year=old.year + 1,
+        deadline=deadline,
+        original_deadline=deadline,
+        carried_from=old,
+        listed_by=actor,
+        status=old.status if old.status != Status.CARRIED else Status.LISTED,
+        **fields,
+    )
+    return _save(carried, actor=actor, reason=_("carried over from the previous year"))
+
+
+# --- extensions and admonishments ----------------------------------------------------------
+
+
+@transaction.atomic
+def extension_request(*, actor, problem, reason, new_deadline):
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if not problem.is_open:
+        raise ValidationError(_("Only an open problem can be extended."))
+    if problem.extensions.filter(decision=Decision.PENDING).exists():
+        raise ValidationError(_("An extension request is already waiting for a decision."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the extension.")})
+    extension = Extension(
+        problem=problem,
+        reason=reason.strip(),
+        deadline_before=problem.deadline,
+        requested_deadline=new_deadline,
+        requested_by=actor,
+        after_deadline=timezone.localdate() > problem.deadline,
+    )
+    return _save(extension, actor=actor, reason=_("extension requested"))
+
+
+@transaction.atomic
+def extension_decide(*, actor, extension, approve, comment=""):
+    decision = Decision.APPROVED if approve else Decision.REJECTED
+    decided = Extension.objects.filter(pk=extension.pk, decision=Decision.PENDING).update(
+        decision=decision, decided_by=actor, decided_at=timezone.now(), comment=comment.strip()
+    )
+    if not decided:
+        raise ValidationError(_("This extension has been decided already."))
+    extension = Extension.objects.select_related("problem").get(pk=extension.pk)
+    Extension.history.bulk_history_create(
+        [extension], update=True, default_user=actor, default_change_reason=str(extension.get_decision_display())
+    )
+    problem = extension.problem
+    if approve:
+        Problem.objects.filter(pk=problem.pk).update(deadline=extension.requested_deadline)
+        problem.refresh_from_db()
+        Problem.history.bulk_history_create(
+            [problem], update=True, default_user=actor, default_change_reason=_("deadline extended")
+        )
+    notify(
+        users=_owners(problem),
+        url=_url(problem),
+        body=comment,
+        title=(
+            _("Extension approved to %(deadline)s: %(problem)s") if approve else _("Extension rejected: %(problem)s")
+        )
+        % {"deadline": extension.requested_deadline, "problem": problem},
+    )
+    return extension
+
+
+def secretary_on(organization, day):
+    """The person who held the secretary post at the organization that day."""
+    post = (
+        Post.objects.filter(organization=organization, title=PostTitle.SECRETARY, start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .select_related("person")
+        .order_by("-start_date")
+        .first()
+    )
+    return post.person if post else None
+
+
+@transaction.atomic
+def admonishment_decide(*, actor, admonishment, outcome, held_on=None, notes=""):
+    admonishment.outcome, admonishment.decided_by, admonishment.decided_at = outcome, actor, timezone.now()
+    admonishment.held_on, admonishment.notes = held_on, notes
+    return _save(admonishment, actor=actor, reason=_("admonishment decided"))
+
+
+def deadlines_check(*, today=None):
+    """The daily job: tell owners of problems due within REMINDER days and overdue (once each);
+    each approved extension whose deadline passed with the problem open is marked missed and
+    makes the secretary in post that day due an admonishment. Safe to run twice."""
+    today = today or timezone.localdate()
+    open_problems = Problem.objects.filter(status__in=OPEN_STATUSES)
+    notifications = []
+    soon = open_problems.filter(deadline__gte=today, deadline__lte=today + timedelta(days=settings.REMINDER_DAYS))
+    for kind, problems, title in [
+        ("soon", soon, _("A problem is due by %(deadline)s: %(problem)s")),
+        (
+            "overdue",
+            open_problems.filter(deadline__lt=today),
+            _("A problem is overdue (deadline %(deadline)s): %(problem)s"),
+        ),
+    ]:
+        for problem in problems.select_related("organization", "responsible_person"):
+            for user in _owners(problem):
+                notifications.append(
+                    Notification(
+                        user=user,
+                        key=f"problem-{kind}:{problem.pk}:{problem.deadline:%Y%m%d}",
+                        url=_url(problem),
+                        title=title % {"deadline": problem.deadline.isoformat(), "problem": problem},
+                    )
+                )
+    notify_many(notifications)
+    missed = Extension.objects.filter(
+        decision=Decision.APPROVED,
+        missed=False,
+        requested_deadline__lt=today,
+        problem__status__in=OPEN_STATUSES,
+        problem__deadline=F("requested_deadline"),
+    )
+    admonished = 0
+    for extension in missed.select_related("problem__organization"):
+        with transaction.atomic():
+            if not Extension.objects.filter(pk=extension.pk, missed=False).update(missed=True):
+                continue
+            problem = extension.problem
+            Admonishment.objects.create(
+                problem=problem,
+                extension=extension,
+                missed_on=extension.requested_deadline,
+                person=secretary_on(problem.organization, extension.requested_deadline),
+            )
+            admonished += 1
+    return len(notifications), admonished
+
+
+# --- follow-ups, samples, visits, notices --------------------------------------------------
+
+
+@transaction.atomic
+def follow_up_record(*, actor, organization, method, date, findings, problem=None, sample=None):
+    return _save(
+        FollowUp(
+            organization=organization,
+            problem=problem,
+            method=method,
+            date=date,
+            findings=findings,
+            sample=sample,
+            recorded_by=actor,
+        ),
+        actor=actor,
+        reason=_("follow-up recorded"),
+    )
+
+
+def sample_choose(population, size, seed):
+    """The sample a seed gives: anyone can repeat it from the kept population and seed."""
+    return sorted(random.Random(seed).sample(sorted(population), min(size, len(population))))
+
+
+@transaction.atomic
+def sample_draw(*, actor, root, kinds, size, seed=None):
+    population = list(Organization.objects.subtree(root).filter(kind__in=kinds).values_list("code", flat=True))
+    if not population:
+        raise ValidationError(_("There is no organization of those kinds to draw from."))
+    seed = secrets.randbits(48) if seed is None else seed
+    return UnannouncedSample.objects.create(
+        root=root,
+        kinds=list(kinds),
+        population=sorted(population),
+        size=size,
+        seed=seed,
+        chosen=sample_choose(population, size, seed),
+        drawn_by=actor,
+    )
+
+
+@transaction.atomic
+def visit_record(*, actor, organization, date, answers, new_problems=()):
+    """A supervision visit with the five-aspect check; each "no" may list a new problem in the
+    same step: new_problems = [{"aspect", "description", "deadline", "category"}]."""
+    missing = [aspect for aspect in Aspect if aspect not in answers]
+    if missing:
+        raise ValidationError(_("Answer all five aspects."))
+    visit = _save(
+        SupervisionVisit(organization=organization, date=date, answers=answers, recorded_by=actor),
+        actor=actor,
+        reason=_("visit recorded"),
+    )
+    problems = []
+    for new in new_problems:
+        if answers[new["aspect"]]["ok"]:
+            raise ValidationError(_("A problem is listed from an aspect answered “no”."))
+        problems.append(
+            problem_list(
+                actor=actor,
+                organization=organization,
+                source=Source.SUPERVISION,
+                category=new.get("category") or str(Aspect(new["aspect"]).label),
+                description=new["description"],
+                found_on=date,
+                found_by=actor.full_name or actor.username,
+                deadline=new["deadline"],
+            )
+        )
+    return visit, problems
+
+
+@transaction.atomic
+def notice_issue(*, actor, issuer, prefix, year, title, issued_on, content, entries, sequence=None):
+    """通报 with its number; entries = [{"organization", "person", "points", "reason"}]."""
+    if not entries:
+        raise ValidationError(_("A notice names at least one organization or person."))
+    if sequence is None:
+        last = Notice.objects.select_for_update().filter(prefix=prefix, year=year).order_by("-sequence").first()
+        sequence = last.sequence + 1 if last else 1
+    notice = _save(
+        Notice(
+            prefix=prefix,
+            year=year,
+            sequence=sequence,
+            title=title,
+            issued_on=issued_on,
+            content=content,
+            issuer=issuer,
+            created_by=actor,
+        ),
+        actor=actor,
+        reason=_("issued"),
+    )
+    for entry in entries:
+        _save(NoticeEntry(notice=notice, **entry), actor=actor, reason=_("named in a notice"))
+    return notice

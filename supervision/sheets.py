@@ -1,0 +1,125 @@
+"""The 问题台账 sheet (DESIGN.md 7): 组织编码, 责任单位编码, 问题来源, 问题类别, 问题描述, 发现日期,
+责任人, 整改时限. A row names a problem by organization, description and date found: importing
+the same file again changes nothing."""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from organizations.models import Organization, Person
+from organizations.permissions import Action, organizations_where
+from spreadsheets.registry import Column, SheetImporter, SheetPlan
+
+from . import services
+from .models import Problem, Source
+
+SOURCE_LABELS = {
+    "督导检查": Source.SUPERVISION,
+    "巡察": Source.INSPECTION,
+    "群众反映": Source.MASS_REPORT,
+    "自查自纠": Source.SELF_CHECK,
+    "述职评议点评": Source.REVIEW_COMMENT,
+}
+
+PROBLEM_COLUMNS = [
+    Column("组织编码", "organization", required=True, kind="code", width=16),
+    Column("责任单位编码", "unit", kind="code", width=16, help=gettext_lazy("empty: the organization itself")),
+    Column("问题来源", "source", required=True, kind="choice", choices=tuple(SOURCE_LABELS), width=12),
+    Column("问题类别", "category", required=True, width=12),
+    Column("问题描述", "description", required=True, width=50),
+    Column("发现日期", "found_on", required=True, kind="date", width=12),
+    Column("责任人", "person", width=10, help=gettext_lazy("a person holding a post at the organization or unit")),
+    Column("整改时限", "deadline", required=True, kind="date", width=12),
+]
+
+
+class ProblemSheet(SheetImporter):
+    name = "问题台账"
+    label = gettext_lazy("problem ledger")
+    columns = PROBLEM_COLUMNS
+    order = 40
+
+    def allowed(self, user):
+        return user is None or organizations_where(user, Action.LIST_PROBLEM).exists()
+
+    def plan(self, rows, context):
+        plan = SheetPlan(self.name)
+        scope = None if context.user is None else organizations_where(context.user, Action.LIST_PROBLEM)
+        codes = {row.values[key] for row in rows for key in ("organization", "unit") if row.values.get(key)}
+        found = {o.code: o for o in Organization.objects.filter(code__in=codes)}
+        allowed = set(found) if scope is None else set(scope.filter(code__in=codes).values_list("code", flat=True))
+        creates = []
+        for row in rows:
+            if row.failed:
+                continue
+            values = row.values
+            organization = found.get(values["organization"])
+            if organization is None:
+                context.error(
+                    row,
+                    "组织编码",
+                    _("There is no organization with the code %(code)s.") % {"code": values["organization"]},
+                )
+                continue
+            if values["organization"] not in allowed:
+                context.error(
+                    row,
+                    "组织编码",
+                    _("The organization %(code)s lies outside your area.") % {"code": values["organization"]},
+                )
+                continue
+            unit = found.get(values["unit"]) if values["unit"] else organization
+            if unit is None:
+                context.error(
+                    row,
+                    "责任单位编码",
+                    _("There is no organization with the code %(code)s.") % {"code": values["unit"]},
+                )
+                continue
+            if values["deadline"] < values["found_on"]:
+                context.error(row, "整改时限", _("The deadline cannot be before the day the problem was found."))
+                continue
+            person = None
+            if values["person"]:
+                people = (
+                    Person.objects.filter(name=values["person"])
+                    .filter(Q(posts__organization=organization) | Q(posts__organization=unit))
+                    .distinct()
+                )
+                if people.count() != 1:
+                    context.error(
+                        row,
+                        "责任人",
+                        _("「%(name)s」 holds no post at the organization or the unit.") % {"name": values["person"]},
+                    )
+                    continue
+                person = people.get()
+            if Problem.objects.filter(
+                organization=organization, description=values["description"], found_on=values["found_on"]
+            ).exists():
+                plan.unchanged += 1
+                continue
+            creates.append(
+                {
+                    "organization": organization,
+                    "responsible_unit": unit,
+                    "source": SOURCE_LABELS[values["source"]],
+                    "category": values["category"],
+                    "description": values["description"],
+                    "found_on": values["found_on"],
+                    "responsible_person": person,
+                    "deadline": values["deadline"],
+                }
+            )
+            plan.created += 1
+            plan.changes.append(
+                _("new problem for %(organization)s: %(description)s")
+                % {"organization": organization.name, "description": values["description"][:40]}
+            )
+        plan.data = creates
+        return plan
+
+    def apply(self, plan, context):
+        found_by = (context.user.full_name or context.user.username) if context.user else _("Excel import")
+        for fields in plan.data:
+            services.problem_list(actor=context.user, found_by=found_by, **fields)

@@ -1,0 +1,412 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.models import Organization, OrganizationKind
+from organizations.permissions import Action, has_permission, organizations_where
+from organizations.selectors import organization_ancestors, organization_get_visible
+
+from . import selectors, services
+from .forms import (
+    AdmonishmentForm,
+    CancelForm,
+    CarryOverForm,
+    CheckForm,
+    ClosingForm,
+    DecisionForm,
+    ExtensionForm,
+    FollowUpForm,
+    NoticeForm,
+    PlanForm,
+    ProblemForm,
+    RecordForm,
+    SampleForm,
+    VisitForm,
+)
+from .models import (
+    Admonishment,
+    Aspect,
+    Decision,
+    FollowUp,
+    Problem,
+    RectificationPlan,
+    Severity,
+    Source,
+    Status,
+    UnannouncedSample,
+)
+
+
+def _attempt(form, write):
+    """Run a service; its ValidationError lands on the form, which keeps what was typed."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None
+
+
+def _root(request):
+    code = request.GET.get("org")
+    organization = organization_get_visible(request.user, code) if code else None
+    if organization is None:
+        organization = organizations_where(request.user, Action.VIEW).order_by("path").first()
+        if organization is None:
+            raise PermissionDenied
+    return organization
+
+
+@login_required
+def board(request):
+    organization = _root(request)
+    filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
+    context = {
+        "organization": organization,
+        "ancestors": organization_ancestors(organization),
+        "rows": selectors.board(organization, request.user),
+        "problems": selectors.problems_in(organization, request.user, **filters),
+        "filters": filters,
+        "statuses": [("open", _("open")), ("overdue", _("overdue")), *Status.choices],
+        "sources": Source.choices,
+        "severities": Severity.choices,
+        "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
+    }
+    return render(request, "supervision/board.html", context)
+
+
+@login_required
+def problem_create(request):
+    scope = organizations_where(request.user, Action.LIST_PROBLEM)
+    if not scope.exists():
+        raise PermissionDenied
+    form = ProblemForm(
+        request.POST or None,
+        scope=scope,
+        initial={
+            "found_on": timezone.localdate(),
+            "found_by": request.user.full_name,
+            "organization": request.GET.get("org"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        problem = _attempt(form, lambda: services.problem_list(actor=request.user, **form.cleaned_data))
+        if problem:
+            messages.success(request, _("The problem has been listed."))
+            return redirect("supervision:problem", pk=problem.pk)
+    return render(request, "supervision/problem_form.html", {"form": form})
+
+
+def _problem_for(user, pk):
+    problem = get_object_or_404(
+        Problem.objects.select_related(
+            "organization", "responsible_unit", "responsible_person", "listed_by", "claimed_by"
+        ),
+        pk=pk,
+    )
+    if not selectors.problems_visible(user).filter(pk=problem.pk).exists():
+        raise Http404
+    return problem
+
+
+# action → (the permission it needs, on the responsible unit or the organization above)
+ACTIONS = {
+    "claim": (Action.CLAIM_PROBLEM, "unit"),
+    "plan": (Action.SUBMIT_RECORD, "unit"),
+    "record": (Action.SUBMIT_RECORD, "unit"),
+    "request_closing": (Action.SUBMIT_RECORD, "unit"),
+    "extend": (Action.SUBMIT_RECORD, "unit"),
+    "close": (Action.CLOSE_PROBLEM, "organization"),
+    "fail": (Action.CLOSE_PROBLEM, "organization"),
+    "approve_extension": (Action.DECIDE_EXTENSION, "organization"),
+    "reject_extension": (Action.DECIDE_EXTENSION, "organization"),
+    "cancel": (Action.LIST_PROBLEM, "organization"),
+    "carry_over": (Action.LIST_PROBLEM, "organization"),
+}
+
+
+def _allowed(user, problem):
+    targets = {"unit": problem.responsible_unit, "organization": problem.organization}
+    return {
+        action for action, (permission, where) in ACTIONS.items() if has_permission(user, permission, targets[where])
+    }
+
+
+@login_required
+def problem_detail(request, pk):
+    problem = _problem_for(request.user, pk)
+    allowed = _allowed(request.user, problem)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action and action not in allowed:
+        raise PermissionDenied
+    bound = {
+        name: request.POST if action in names else None
+        for name, names in [
+            ("plan", {"plan"}),
+            ("record", {"record"}),
+            ("closing", {"request_closing"}),
+            ("check", {"close", "fail"}),
+            ("extension", {"extend"}),
+            ("decision", {"approve_extension", "reject_extension"}),
+            ("cancel", {"cancel"}),
+            ("carry", {"carry_over"}),
+        ]
+    }
+    attachments = problem.responsible_unit.attachments.all()
+    forms = {
+        "plan": PlanForm(bound["plan"]),
+        "record": RecordForm(
+            bound["record"],
+            request.FILES if action == "record" else None,
+            attachments=attachments,
+            initial={"date": timezone.localdate()},
+        ),
+        "closing": ClosingForm(bound["closing"]),
+        "check": CheckForm(bound["check"]),
+        "extension": ExtensionForm(bound["extension"]),
+        "decision": DecisionForm(bound["decision"]),
+        "cancel": CancelForm(bound["cancel"]),
+        "carry": CarryOverForm(bound["carry"]),
+    }
+    user = request.user
+    writes = {
+        "claim": (None, lambda data: services.problem_claim(actor=user, problem=problem)),
+        "plan": ("plan", lambda data: services.problem_plan(actor=user, problem=problem, **data)),
+        "record": (
+            "record",
+            lambda data: services.rectification_record_add(
+                actor=user,
+                problem=problem,
+                date=data["date"],
+                content=data["content"],
+                uploads=data["files"],
+                attachment_ids=[a.pk for a in data.get("existing") or []],
+            ),
+        ),
+        "request_closing": (
+            "closing",
+            lambda data: services.problem_request_closing(actor=user, problem=problem, **data),
+        ),
+        "close": ("check", lambda data: services.problem_check(actor=user, problem=problem, passed=True, **data)),
+        "fail": ("check", lambda data: services.problem_check(actor=user, problem=problem, passed=False, **data)),
+        "extend": ("extension", lambda data: services.extension_request(actor=user, problem=problem, **data)),
+        "approve_extension": (
+            "decision",
+            lambda data: services.extension_decide(actor=user, extension=_pending(problem), approve=True, **data),
+        ),
+        "reject_extension": (
+            "decision",
+            lambda data: services.extension_decide(actor=user, extension=_pending(problem), approve=False, **data),
+        ),
+        "cancel": ("cancel", lambda data: services.problem_cancel(actor=user, problem=problem, **data)),
+        "carry_over": ("carry", lambda data: services.problem_carry_over(actor=user, problem=problem, **data)),
+    }
+    if action in writes:
+        form_name, write = writes[action]
+        form = forms[form_name] if form_name else CheckForm({})
+        if form.is_valid() and _attempt(form, lambda: write(form.cleaned_data)) is not None:
+            messages.success(request, _("Done."))
+            return redirect("supervision:problem", pk=problem.pk)
+        if form_name is None:
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    buttons = {
+        "plan": [("plan", _("Save the plan and start rectifying"))],
+        "record": [("record", _("Save"))],
+        "closing": [("request_closing", _("Request closing"))],
+        "check": [("close", _("Passed: close")), ("fail", _("Failed: back to rectification"))],
+        "extension": [("extend", _("Request"))],
+        "decision": [("approve_extension", _("Approve")), ("reject_extension", _("Reject"))],
+        "cancel": [("cancel", _("Cancel the problem"))],
+        "carry": [("carry_over", _("Carry over"))],
+    }
+    context = {
+        **{f"{name}_buttons": labels for name, labels in buttons.items()},
+        "problem": problem,
+        "allowed": allowed,
+        **{f"{name}_form": form for name, form in forms.items()},
+        "plan": RectificationPlan.objects.filter(problem=problem).first(),
+        "records": problem.records.prefetch_related("attachments"),
+        "closing_requests": problem.closing_requests.select_related("submitted_by", "checked_by"),
+        "extensions": problem.extensions.select_related("requested_by", "decided_by"),
+        "pending_extension": problem.extensions.filter(decision=Decision.PENDING).first(),
+        "admonishments": problem.admonishments.select_related("person"),
+        "timeline": selectors.problem_timeline(problem),
+        "today": timezone.localdate(),
+    }
+    return render(request, "supervision/problem_detail.html", context)
+
+
+def _pending(problem):
+    extension = problem.extensions.filter(decision=Decision.PENDING).first()
+    if extension is None:
+        raise ValidationError(_("There is no extension request waiting for a decision."))
+    return extension
+
+
+@login_required
+def problem_print(request, pk):
+    """督办单: the handover notice, with the extension decisions, for printing."""
+    problem = _problem_for(request.user, pk)
+    return render(
+        request,
+        "supervision/problem_print.html",
+        {
+            "problem": problem,
+            "extensions": problem.extensions.select_related("decided_by"),
+            "printed_on": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def admonishments(request):
+    rows = selectors.admonishments_visible(request.user)
+    pk = request.POST.get("pk") if request.method == "POST" else None
+    form = AdmonishmentForm(request.POST if pk else None)
+    if pk:
+        admonishment = get_object_or_404(rows, pk=pk)
+        if not has_permission(request.user, Action.DECIDE_EXTENSION, admonishment.problem.organization):
+            raise PermissionDenied
+        if form.is_valid():
+            services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("supervision:admonishments")
+    may_decide = {
+        row.pk for row in rows if has_permission(request.user, Action.DECIDE_EXTENSION, row.problem.organization)
+    }
+    return render(
+        request,
+        "supervision/admonishments.html",
+        {"rows": rows, "form": form, "may_decide": may_decide, "outcomes": Admonishment.Outcome.choices},
+    )
+
+
+@login_required
+def follow_ups(request):
+    scope = organizations_where(request.user, Action.RECORD_FOLLOW_UP)
+    if not scope.exists():
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else None
+    kinds = [(kind, label) for kind, label in OrganizationKind.choices]
+    form = FollowUpForm(
+        request.POST if action == "record" else None, scope=scope, initial={"date": timezone.localdate()}
+    )
+    sample_form = SampleForm(
+        request.POST if action == "sample" else None,
+        scope=scope,
+        kinds=kinds,
+        initial={"kinds": [OrganizationKind.VILLAGE, OrganizationKind.COMMUNITY], "size": 5},
+    )
+    if (
+        action == "record"
+        and form.is_valid()
+        and _attempt(form, lambda: services.follow_up_record(actor=request.user, **form.cleaned_data))
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("supervision:follow_ups")
+    if action == "sample" and sample_form.is_valid():
+        sample = _attempt(sample_form, lambda: services.sample_draw(actor=request.user, **sample_form.cleaned_data))
+        if sample:
+            return redirect("supervision:sample", pk=sample.pk)
+    context = {
+        "form": form,
+        "sample_form": sample_form,
+        "follow_ups": FollowUp.objects.filter(
+            organization__in=organizations_where(request.user, Action.VIEW)
+        ).select_related("organization", "recorded_by")[:100],
+        "samples": UnannouncedSample.objects.filter(root__in=organizations_where(request.user, Action.VIEW))[:20],
+    }
+    return render(request, "supervision/follow_ups.html", context)
+
+
+@login_required
+def sample_detail(request, pk):
+    sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=organizations_where(request.user, Action.VIEW))
+    again = services.sample_choose(sample.population, sample.size, sample.seed)
+    chosen = Organization.objects.filter(code__in=sample.chosen).order_by("path")
+    return render(
+        request, "supervision/sample.html", {"sample": sample, "chosen": chosen, "reproduced": again == sample.chosen}
+    )
+
+
+@login_required
+def visit_create(request):
+    scope = organizations_where(request.user, Action.RECORD_FOLLOW_UP)
+    if not scope.exists():
+        raise PermissionDenied
+    form = VisitForm(
+        request.POST or None,
+        scope=scope,
+        initial={"date": timezone.localdate(), "organization": request.GET.get("org")},
+    )
+    if request.method == "POST" and form.is_valid():
+        result = _attempt(
+            form,
+            lambda: services.visit_record(
+                actor=request.user,
+                organization=form.cleaned_data["organization"],
+                date=form.cleaned_data["date"],
+                answers=form.answers(),
+                new_problems=form.new_problems(),
+            ),
+        )
+        if result:
+            visit, problems = result
+            messages.success(
+                request, _("The visit has been recorded; %(count)s problems listed.") % {"count": len(problems)}
+            )
+            return redirect(f"{reverse('supervision:board')}?org={visit.organization.code}")
+    aspects = [
+        (form[f"{aspect}_ok"], form[f"{aspect}_note"], form[f"{aspect}_problem"], form[f"{aspect}_deadline"])
+        for aspect in Aspect
+    ]
+    return render(request, "supervision/visit_form.html", {"form": form, "aspects": aspects})
+
+
+@login_required
+def notices(request):
+    scope = organizations_where(request.user, Action.LIST_PROBLEM)
+    issuers = organizations_where(request.user, Action.CREATE_TEMPLATE).order_by("path")
+    form = None
+    if issuers.exists():
+        form = NoticeForm(
+            request.POST or None,
+            scope=scope,
+            initial={"year": timezone.localdate().year, "issued_on": timezone.localdate()},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            notice = _attempt(
+                form,
+                lambda: services.notice_issue(
+                    actor=request.user,
+                    issuer=issuers.first(),
+                    prefix=data["prefix"],
+                    year=data["year"],
+                    title=data["title"],
+                    issued_on=data["issued_on"],
+                    content=data["content"],
+                    entries=data["named"],
+                ),
+            )
+            if notice:
+                return redirect("supervision:notice", pk=notice.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(
+        request, "supervision/notices.html", {"form": form, "notices": selectors.notices_visible(request.user)[:200]}
+    )
+
+
+@login_required
+def notice_detail(request, pk):
+    notice = get_object_or_404(selectors.notices_visible(request.user), pk=pk)
+    return render(request, "supervision/notice_print.html", {"notice": notice})
