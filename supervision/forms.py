@@ -153,9 +153,9 @@ class NoticeForm(forms.Form):
     issued_on = forms.DateField(label=_("issued on"), **DATE)
     content = forms.CharField(label=_("content"), widget=forms.Textarea(attrs={"rows": 6}))
     named = forms.CharField(
-        label=_("named, one per line: organization code, points, reason"),
+        label=_("named, one per line: organization code (/person), points, reason"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("e.g. 440883001002 2 三会一课记录不全"),
+        help_text=_("e.g. 440883001002 2 三会一课记录不全, or 440883001002/邓平 1 未按时报送"),
     )
 
     def __init__(self, *args, scope, **kwargs):
@@ -163,14 +163,18 @@ class NoticeForm(forms.Form):
         self.scope = scope
 
     def clean_named(self):
+        """Lines of "<organization code>[/<person's name>] <points> <reason>"."""
         from decimal import Decimal, InvalidOperation
+
+        from organizations.models import Person
 
         entries = []
         for number, line in enumerate(self.cleaned_data["named"].splitlines(), start=1):
             parts = line.split(maxsplit=2)
             if not parts:
                 continue
-            organization = self.scope.filter(code=parts[0]).first()
+            code, _slash, name = parts[0].partition("/")
+            organization = self.scope.filter(code=code).first()
             try:
                 points = Decimal(parts[1]) if len(parts) > 1 else None
             except InvalidOperation:
@@ -179,5 +183,13 @@ class NoticeForm(forms.Form):
                 raise forms.ValidationError(
                     _("Line %(n)s: write an organization code in your area, the points and the reason.") % {"n": number}
                 )
-            entries.append({"organization": organization, "points": points, "reason": parts[2]})
+            person = None
+            if name:
+                person = Person.objects.filter(name=name, posts__organization=organization).distinct().first()
+                if person is None:
+                    raise forms.ValidationError(
+                        _("Line %(n)s: %(name)s holds no post at %(organization)s.")
+                        % {"n": number, "name": name, "organization": organization.name}
+                    )
+            entries.append({"organization": organization, "person": person, "points": points, "reason": parts[2]})
         return entries

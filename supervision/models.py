@@ -267,7 +267,12 @@ class Admonishment(models.Model):
         Extension, verbose_name=_("missed extension"), on_delete=models.PROTECT, related_name="admonishment"
     )
     person = models.ForeignKey(
-        Person, verbose_name=_("secretary in post"), on_delete=models.PROTECT, null=True, related_name="admonishments"
+        Person,
+        verbose_name=_("secretary in post"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="admonishments",
     )
     missed_on = models.DateField(_("deadline missed on"))
     outcome = models.CharField(_("decision"), max_length=12, choices=Outcome.choices, default=Outcome.RECOMMENDED)

@@ -304,3 +304,47 @@ def test_concurrent_transitions_cannot_leave_an_illegal_state(world):
     problem.refresh_from_db()
     assert problem.status == (Status.CLOSED if winner else Status.RECTIFYING)
     assert problem.closing_requests.filter(passed__isnull=False).count() == 1
+
+
+def test_notices_name_organizations_and_persons_from_the_page(world, people, client):
+    secretary_person = PersonFactory(organization=world.village_a1a, name="李书记")
+    PostFactory(person=secretary_person, organization=world.village_a1a)
+    client.force_login(people.staff)
+    client.post(
+        reverse("supervision:notices"),
+        {
+            "prefix": "吴组通字",
+            "year": 2026,
+            "title": "通报",
+            "issued_on": "2026-06-01",
+            "content": "……",
+            "named": "A1a 2 三会一课记录不全\nA1a/李书记 1 未按时报送",
+        },
+    )
+    notice = __import__("supervision.models", fromlist=["Notice"]).Notice.objects.get()
+    entries = list(notice.entries.order_by("pk").values_list("organization__code", "person__name", "points"))
+    assert [(code, name, float(points)) for code, name, points in entries] == [
+        ("A1a", None, 2.0),
+        ("A1a", "李书记", 1.0),
+    ]
+    assert notice.number == "吴组通字〔2026〕1号"
+
+
+def test_admonishments_are_decided_by_staff_above_only(world, people, client):
+    today = timezone.localdate()
+    problem = _problem(world, people, found_on=today - timedelta(days=60), deadline=today - timedelta(days=20))
+    extension = services.extension_request(
+        actor=people.secretary, problem=problem, reason="r", new_deadline=today - timedelta(days=5)
+    )
+    client.force_login(people.secretary)
+    url = reverse("supervision:problem", args=[problem.pk])
+    assert client.post(url, {"action": "approve_extension", "comment": ""}).status_code == 403
+    services.extension_decide(actor=people.staff, extension=extension, approve=True)
+    services.deadlines_check(today=today)
+    admonishment = Admonishment.objects.get()
+    data = {"pk": admonishment.pk, "outcome": "warning", "held_on": str(today), "notes": "诫勉谈话"}
+    assert client.post(reverse("supervision:admonishments"), data).status_code == 403
+    client.force_login(people.staff)
+    client.post(reverse("supervision:admonishments"), data)
+    admonishment.refresh_from_db()
+    assert (admonishment.outcome, admonishment.held_on, admonishment.decided_by) == ("warning", today, people.staff)
