@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,7 +63,8 @@ def problems_in(organization, user, *, status=None, source=None, severity=None, 
         problems = problems.filter(source=source)
     if severity:
         problems = problems.filter(severity=severity)
-    problems = problems.select_related("organization", "responsible_unit").order_by("deadline", "pk")[:300]
+    still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    problems = problems.select_related("organization", "responsible_unit").order_by(still_open, "deadline", "pk")[:300]
     for problem in problems:
         problem.days_left = (problem.deadline - today).days
         problem.colour = (
