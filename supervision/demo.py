@@ -1,7 +1,7 @@
 """Demo problems in 吴川市: every state of the life cycle, extensions, a missed extension with
 its admonishment recommendation, follow-ups, a supervision visit and a 通报. Idempotent."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -66,7 +66,7 @@ def build(stdout):
     services.problem_request_closing(actor=secretary, problem=closed, report="已制定全年主题党日计划并落实。")
     services.problem_check(actor=clerk, problem=closed, passed=True, comment="整改到位。")
     unfinished = listed(neighbours[2], "村级组织活动场所改造未完工", 400, -300, category="阵地建设")
-    services.problem_carry_over(actor=staff, problem=unfinished, deadline=today + timedelta(days=60))
+    services.problem_carry_over(actor=staff, problem=unfinished, deadline=date(unfinished.year + 1, 12, 31))
     cancelled = listed(neighbours[2], "重复登记的问题", 5, 30, source=Source.MASS_REPORT)
     services.problem_cancel(actor=supervisor, problem=cancelled, reason="与已挂牌问题重复，误登记。")
     # An extension asked after the deadline, approved, and missed again: an admonishment is due.

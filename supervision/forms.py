@@ -45,6 +45,8 @@ class ClosingForm(forms.Form):
 
 
 class CheckForm(forms.Form):
+    # The closing request the checker read: a newer one is not judged unread.
+    request_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     comment = forms.CharField(
         label=_("check comment (required when it fails)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -177,6 +179,7 @@ class NoticeForm(forms.Form):
             organization = self.scope.filter(code=code).first()
             try:
                 points = Decimal(parts[1]) if len(parts) > 1 else None
+                points = points if points is not None and points.is_finite() else None
             except InvalidOperation:
                 points = None
             if organization is None or points is None or points < 0 or len(parts) < 3:

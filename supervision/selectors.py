@@ -100,3 +100,17 @@ def notices_visible(user):
 
 def due_soon_limit(today=None):
     return (today or timezone.localdate()) + timedelta(days=settings.REMINDER_DAYS)
+
+
+def follow_up_roots(user):
+    """Where a supervisor or staff member may draw samples and read them: their own
+    organizations and everything below (a county supervisor samples the whole county)."""
+    from organizations.models import Role, RoleAssignment
+
+    paths = RoleAssignment.objects.filter(user=user, role__in=[Role.STAFF, Role.SUPERVISOR]).values_list(
+        "organization__path", flat=True
+    )
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Organization.objects.filter(condition)

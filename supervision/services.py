@@ -4,12 +4,12 @@ UPDATE on the current status, so concurrent moves cannot leave an illegal state.
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,12 +167,16 @@ def problem_request_closing(*, actor, problem, report):
 
 
 @transaction.atomic
-def problem_check(*, actor, problem, passed, comment=""):
+def problem_check(*, actor, problem, passed, comment="", request_id=None):
     """The check by staff above: closed (销号), or back to rectification. Never by the person
-    who submitted the closing request (DESIGN.md 2)."""
-    request = ClosingRequest.objects.select_for_update().filter(problem=problem, passed__isnull=True).first()
+    who submitted the closing request (DESIGN.md 2). With request_id (the request the checker
+    read), a newer request is not judged unread."""
+    pending = ClosingRequest.objects.select_for_update().filter(problem=problem, passed__isnull=True)
+    if request_id is not None:
+        pending = pending.filter(pk=request_id)
+    request = pending.first()
     if request is None:
-        raise ValidationError(_("There is no closing request to check."))
+        raise ValidationError(_("There is no closing request to check, or it has changed; read it again."))
     if request.submitted_by_id == actor.pk:
         raise ValidationError(_("The closing check cannot be made by the person who requested it."))
     if not passed and not comment.strip():
@@ -192,13 +196,31 @@ def problem_check(*, actor, problem, passed, comment=""):
 def problem_cancel(*, actor, problem, reason):
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the problem was listed in error.")})
-    return _transition(problem, "cancel", actor=actor, cancel_reason=reason.strip())
+    problem = _transition(problem, "cancel", actor=actor, cancel_reason=reason.strip())
+    _pending_close(problem, actor=actor)
+    return problem
+
+
+def _pending_close(problem, *, actor):
+    """A problem that leaves the cycle takes no decision on its pending requests any more."""
+    Extension.objects.filter(problem=problem, decision=Decision.PENDING).update(
+        decision=Decision.REJECTED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        comment=str(_("The problem left the cycle.")),
+    )
+    ClosingRequest.objects.filter(problem=problem, passed__isnull=True).update(
+        passed=False, checked_by=actor, checked_at=timezone.now(), comment=str(_("The problem left the cycle."))
+    )
 
 
 @transaction.atomic
 def problem_carry_over(*, actor, problem, deadline):
     """At year end an open problem becomes a new, linked problem of the next year."""
+    if deadline.year != problem.year + 1:
+        raise ValidationError({"deadline": _("The new deadline must fall in %(year)s.") % {"year": problem.year + 1}})
     old = _transition(problem, "carry_over", actor=actor)
+    _pending_close(old, actor=actor)
     fields = {
         name: getattr(old, name)
         for name in [
@@ -220,10 +242,16 @@ def problem_carry_over(*, actor, problem, deadline):
         original_deadline=deadline,
         carried_from=old,
         listed_by=actor,
-        status=old.status if old.status != Status.CARRIED else Status.LISTED,
         **fields,
     )
-    return _save(carried, actor=actor, reason=_("carried over from the previous year"))
+    _save(carried, actor=actor, reason=_("carried over from the previous year"))
+    notify(
+        users=_owners(carried),
+        title=_("A problem was carried over to %(year)s: %(problem)s") % {"year": carried.year, "problem": carried},
+        url=_url(carried),
+        key=f"problem-listed:{carried.pk}",
+    )
+    return carried
 
 
 # --- extensions and admonishments ----------------------------------------------------------
@@ -251,6 +279,9 @@ def extension_request(*, actor, problem, reason, new_deadline):
 
 @transaction.atomic
 def extension_decide(*, actor, extension, approve, comment=""):
+    problem = Problem.objects.select_for_update().get(pk=extension.problem_id)
+    if not problem.is_open:
+        raise ValidationError(_("Only an open problem can be extended."))
     decision = Decision.APPROVED if approve else Decision.REJECTED
     decided = Extension.objects.filter(pk=extension.pk, decision=Decision.PENDING).update(
         decision=decision, decided_by=actor, decided_at=timezone.now(), comment=comment.strip()
@@ -278,6 +309,19 @@ def extension_decide(*, actor, extension, approve, comment=""):
         % {"deadline": extension.requested_deadline, "problem": problem},
     )
     return extension
+
+
+def _extension_missed(extension, problem):
+    """Was the problem still open when the extended deadline ended? Judged as of that day, not
+    today: a later extension approved by then, or closing by then, means it was not missed."""
+    end_of_day = timezone.make_aware(datetime.combine(extension.requested_deadline + timedelta(days=1), time.min))
+    if problem.closed_at and problem.closed_at < end_of_day:
+        return False
+    if problem.status in {Status.CANCELLED, Status.CARRIED} and problem.closed_at is None:
+        return False  # left the cycle (listed in error, or carried into the next year)
+    return not problem.extensions.filter(
+        decision=Decision.APPROVED, requested_at__gt=extension.requested_at, decided_at__lt=end_of_day
+    ).exists()
 
 
 def secretary_on(organization, day):
@@ -326,19 +370,15 @@ def deadlines_check(*, today=None):
                     )
                 )
     notify_many(notifications)
-    missed = Extension.objects.filter(
-        decision=Decision.APPROVED,
-        missed=False,
-        requested_deadline__lt=today,
-        problem__status__in=OPEN_STATUSES,
-        problem__deadline=F("requested_deadline"),
-    )
     admonished = 0
-    for extension in missed.select_related("problem__organization"):
+    candidates = Extension.objects.filter(decision=Decision.APPROVED, missed=False, requested_deadline__lt=today)
+    for extension in candidates.select_related("problem__organization"):
         with transaction.atomic():
+            problem = Problem.objects.select_for_update().get(pk=extension.problem_id)
+            if not _extension_missed(extension, problem):
+                continue
             if not Extension.objects.filter(pk=extension.pk, missed=False).update(missed=True):
                 continue
-            problem = extension.problem
             Admonishment.objects.create(
                 problem=problem,
                 extension=extension,
@@ -427,23 +467,37 @@ def notice_issue(*, actor, issuer, prefix, year, title, issued_on, content, entr
     """通报 with its number; entries = [{"organization", "person", "points", "reason"}]."""
     if not entries:
         raise ValidationError(_("A notice names at least one organization or person."))
-    if sequence is None:
-        last = Notice.objects.select_for_update().filter(prefix=prefix, year=year).order_by("-sequence").first()
-        sequence = last.sequence + 1 if last else 1
-    notice = _save(
-        Notice(
-            prefix=prefix,
-            year=year,
-            sequence=sequence,
-            title=title,
-            issued_on=issued_on,
-            content=content,
-            issuer=issuer,
-            created_by=actor,
-        ),
-        actor=actor,
-        reason=_("issued"),
-    )
+    given = sequence
+    for _attempt in range(5):
+        if given is None:
+            last = Notice.objects.filter(prefix=prefix, year=year).order_by("-sequence").first()
+            sequence = last.sequence + 1 if last else 1
+        try:
+            # A savepoint: a number taken meanwhile by another issuer is retried with the next one.
+            with transaction.atomic():
+                notice = _save(
+                    Notice(
+                        prefix=prefix,
+                        year=year,
+                        sequence=sequence,
+                        title=title,
+                        issued_on=issued_on,
+                        content=content,
+                        issuer=issuer,
+                        created_by=actor,
+                    ),
+                    actor=actor,
+                    reason=_("issued"),
+                )
+            break
+        except (IntegrityError, ValidationError):
+            taken = Notice.objects.filter(prefix=prefix, year=year, sequence=sequence).exists()
+            if not taken:
+                raise  # another field is wrong: say so, do not retry
+            if given is not None:
+                raise ValidationError({"sequence": _("This document number is taken.")}) from None
+    else:
+        raise ValidationError(_("No free document number could be taken; try again."))
     for entry in entries:
         _save(NoticeEntry(notice=notice, **entry), actor=actor, reason=_("named in a notice"))
     return notice

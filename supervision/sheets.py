@@ -76,6 +76,11 @@ class ProblemSheet(SheetImporter):
                     _("There is no organization with the code %(code)s.") % {"code": values["unit"]},
                 )
                 continue
+            if unit.code not in allowed:
+                context.error(
+                    row, "责任单位编码", _("The organization %(code)s lies outside your area.") % {"code": unit.code}
+                )
+                continue
             if values["deadline"] < values["found_on"]:
                 context.error(row, "整改时限", _("The deadline cannot be before the day the problem was found."))
                 continue

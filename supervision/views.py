@@ -134,10 +134,32 @@ ACTIONS = {
 
 
 def _allowed(user, problem):
-    targets = {"unit": problem.responsible_unit, "organization": problem.organization}
-    return {
-        action for action, (permission, where) in ACTIONS.items() if has_permission(user, permission, targets[where])
-    }
+    """The actions the user may take on the problem. What staff above decide (close, extend,
+    cancel) needs a role above both the organization and the responsible unit, so that a unit
+    never checks its own rectification."""
+    checked = {}
+
+    def may(permission, organization):
+        key = (permission, organization.pk)
+        if key not in checked:
+            checked[key] = has_permission(user, permission, organization)
+        return checked[key]
+
+    allowed = set()
+    for action, (permission, where) in ACTIONS.items():
+        if where == "unit":
+            granted = may(permission, problem.responsible_unit)
+        else:
+            granted = may(permission, problem.organization) and may(permission, problem.responsible_unit)
+        if granted:
+            allowed.add(action)
+    return allowed
+
+
+def _may_decide(user, problem):
+    return has_permission(user, Action.DECIDE_EXTENSION, problem.organization) and has_permission(
+        user, Action.DECIDE_EXTENSION, problem.responsible_unit
+    )
 
 
 @login_required
@@ -170,7 +192,12 @@ def problem_detail(request, pk):
             initial={"date": timezone.localdate()},
         ),
         "closing": ClosingForm(bound["closing"]),
-        "check": CheckForm(bound["check"]),
+        "check": CheckForm(
+            bound["check"],
+            initial={
+                "request_id": problem.closing_requests.filter(passed__isnull=True).values_list("pk", flat=True).first()
+            },
+        ),
         "extension": ExtensionForm(bound["extension"]),
         "decision": DecisionForm(bound["decision"]),
         "cancel": CancelForm(bound["cancel"]),
@@ -268,20 +295,21 @@ def problem_print(request, pk):
 
 @login_required
 def admonishments(request):
-    rows = selectors.admonishments_visible(request.user)
-    pk = request.POST.get("pk") if request.method == "POST" else None
-    form = AdmonishmentForm(request.POST if pk else None)
-    if pk:
-        admonishment = get_object_or_404(rows, pk=pk)
-        if not has_permission(request.user, Action.DECIDE_EXTENSION, admonishment.problem.organization):
+    rows = selectors.admonishments_visible(request.user)[:300]
+    pk = request.POST.get("pk", "") if request.method == "POST" else None
+    form = AdmonishmentForm(request.POST if pk is not None else None)
+    if pk is not None:
+        if not pk.isdigit():
+            raise Http404
+        admonishment = get_object_or_404(selectors.admonishments_visible(request.user), pk=pk)
+        if not _may_decide(request.user, admonishment.problem):
             raise PermissionDenied
         if form.is_valid():
             services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data)
             messages.success(request, _("Saved."))
             return redirect("supervision:admonishments")
-    may_decide = {
-        row.pk for row in rows if has_permission(request.user, Action.DECIDE_EXTENSION, row.problem.organization)
-    }
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+    may_decide = {row.pk for row in rows if _may_decide(request.user, row.problem)}
     return render(
         request,
         "supervision/admonishments.html",
@@ -301,7 +329,7 @@ def follow_ups(request):
     )
     sample_form = SampleForm(
         request.POST if action == "sample" else None,
-        scope=scope,
+        scope=selectors.follow_up_roots(request.user),
         kinds=kinds,
         initial={"kinds": [OrganizationKind.VILLAGE, OrganizationKind.COMMUNITY], "size": 5},
     )
@@ -322,14 +350,15 @@ def follow_ups(request):
         "follow_ups": FollowUp.objects.filter(
             organization__in=organizations_where(request.user, Action.VIEW)
         ).select_related("organization", "recorded_by")[:100],
-        "samples": UnannouncedSample.objects.filter(root__in=organizations_where(request.user, Action.VIEW))[:20],
+        "samples": UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user))[:20],
     }
     return render(request, "supervision/follow_ups.html", context)
 
 
 @login_required
 def sample_detail(request, pk):
-    sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=organizations_where(request.user, Action.VIEW))
+    # Which villages get an unannounced visit is for the supervisors, not for those visited.
+    sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=selectors.follow_up_roots(request.user))
     again = services.sample_choose(sample.population, sample.size, sample.seed)
     chosen = Organization.objects.filter(code__in=sample.chosen).order_by("path")
     return render(

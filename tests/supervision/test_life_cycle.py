@@ -348,3 +348,84 @@ def test_admonishments_are_decided_by_staff_above_only(world, people, client):
     client.post(reverse("supervision:admonishments"), data)
     admonishment.refresh_from_db()
     assert (admonishment.outcome, admonishment.held_on, admonishment.decided_by) == ("warning", today, people.staff)
+
+
+def test_a_unit_never_closes_its_own_rectification(world, people, user_with_role, client):
+    town_supervisor = user_with_role(Role.SUPERVISOR, world.town_a1)
+    problem = services.problem_list(
+        actor=people.staff,
+        organization=world.village_a1a,
+        responsible_unit=world.town_a1,
+        source=Source.INSPECTION,
+        category="x",
+        description="由镇负责整改",
+        found_on=timezone.localdate(),
+        found_by="巡察组",
+        deadline=timezone.localdate() + timedelta(days=9),
+    )
+    Problem.objects.filter(pk=problem.pk).update(status=Status.SUBMITTED)
+    client.force_login(town_supervisor)
+    response = client.post(reverse("supervision:problem", args=[problem.pk]), {"action": "close"})
+    assert response.status_code == 403
+
+
+def test_a_missed_extension_is_judged_as_of_its_deadline_day(world, people):
+    today = timezone.localdate()
+    problem = _problem(world, people, found_on=today - timedelta(days=90), deadline=today - timedelta(days=30))
+    first = services.extension_request(
+        actor=people.secretary, problem=problem, reason="一", new_deadline=today - timedelta(days=10)
+    )
+    services.extension_decide(actor=people.staff, extension=first, approve=True)
+    # missed on day -10; a second extension is asked and approved only afterwards
+    second = services.extension_request(
+        actor=people.secretary, problem=problem, reason="二", new_deadline=today + timedelta(days=10)
+    )
+    services.extension_decide(actor=people.staff, extension=second, approve=True)
+    assert services.deadlines_check(today=today)[1] == 1
+    assert Admonishment.objects.get().extension == first
+
+
+def test_no_decision_on_a_problem_that_left_the_cycle(world, people):
+    problem = _problem(world, people)
+    extension = services.extension_request(
+        actor=people.secretary, problem=problem, reason="r", new_deadline=problem.deadline + timedelta(days=5)
+    )
+    services.problem_cancel(actor=people.staff, problem=problem, reason="误登记")
+    extension.refresh_from_db()
+    assert extension.decision == Decision.REJECTED
+    with pytest.raises(ValidationError):
+        services.extension_decide(actor=people.staff, extension=extension, approve=True)
+
+
+def test_carry_over_deadline_must_be_in_the_next_year(world, people):
+    problem = _problem(world, people)
+    with pytest.raises(ValidationError):
+        services.problem_carry_over(actor=people.staff, problem=problem, deadline=date(problem.year, 12, 31))
+    assert Problem.objects.get(pk=problem.pk).status == Status.LISTED
+
+
+def test_bad_input_gives_clear_errors_not_500(world, people, client):
+    client.force_login(people.staff)
+    response = client.post(
+        reverse("supervision:notices"),
+        {
+            "prefix": "吴组通字",
+            "year": 2026,
+            "title": "t",
+            "issued_on": "2026-06-01",
+            "content": "c",
+            "named": "A1a NaN 原因",
+        },
+    )
+    assert response.status_code == 200
+    assert "NaN" not in str(response.context["form"].cleaned_data.get("named", ""))
+    assert client.post(reverse("supervision:admonishments"), {"pk": "abc"}).status_code == 404
+
+
+def test_only_supervisors_see_where_unannounced_visits_go(world, people, client):
+    sample = services.sample_draw(actor=people.supervisor, root=world.county_a, kinds=["village"], size=2, seed=7)
+    client.force_login(people.town_secretary)
+    assert client.get(reverse("supervision:sample", args=[sample.pk])).status_code == 404
+    client.force_login(people.supervisor)
+    page = client.get(reverse("supervision:sample", args=[sample.pk]))
+    assert page.context["reproduced"] is True
