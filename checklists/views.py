@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organizations.forms import form_attempt as _attempt
 from organizations.models import Organization, Person
 from organizations.permissions import Action, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
@@ -50,19 +51,6 @@ def _visible(user, organization):
     if not has_permission(user, Action.VIEW, organization):
         raise Http404
     return organization
-
-
-def _attempt(form, write):
-    """Run a service; its ValidationError lands on the form, which keeps what was typed."""
-    try:
-        return write()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return None
 
 
 @login_required

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -122,3 +123,18 @@ class PairingReportForm(forms.Form):
         input_formats=["%Y-%m", "%Y-%m-%d"],
     )
     content = forms.CharField(label=_("progress this month"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+def form_attempt(form, write):
+    """Run a service for a form: its ValidationError lands on the form (by field where it names
+    one), which then shows the Chinese reason and keeps what was typed. Returns the service's
+    result, or None when it refused."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organizations.forms import form_attempt as _attempt
 from organizations.models import Organization, OrganizationKind
 from organizations.permissions import Action, has_permission, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
@@ -40,19 +41,6 @@ from .models import (
     Status,
     UnannouncedSample,
 )
-
-
-def _attempt(form, write):
-    """Run a service; its ValidationError lands on the form, which keeps what was typed."""
-    try:
-        return write()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return None
 
 
 def _root(request):
