@@ -5,14 +5,14 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, OuterRef, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
-from organizations.selectors import history_timeline
+from organizations.selectors import history_timeline, subquery_count
 
 from .models import (
     Checklist,
@@ -187,13 +187,6 @@ def _subtree_occurrences(path_ref, year):
     )
 
 
-def _count_subquery(queryset):
-    return Coalesce(
-        Subquery(queryset.order_by().values("item__checklist__template__year").annotate(n=Count("pk")).values("n")[:1]),
-        0,
-    )
-
-
 def progress_by_child(organization, user, *, year, today=None):
     """For each organization directly below (that the user sees): occurrences due so far,
     done, overdue and the completion rate over its whole subtree, one query with subqueries."""
@@ -203,10 +196,10 @@ def progress_by_child(organization, user, *, year, today=None):
         Organization.objects.filter(parent=organization)
         .filter(pk__in=organizations_where(user, Action.VIEW))
         .annotate(
-            due=_count_subquery(subtree.filter(deadline__lte=today)),
-            done=_count_subquery(subtree.filter(deadline__lte=today, done_at__isnull=False)),
-            overdue=_count_subquery(subtree.filter(deadline__lt=today, done_at__isnull=True)),
-            total=_count_subquery(subtree),
+            due=subquery_count(subtree.filter(deadline__lte=today)),
+            done=subquery_count(subtree.filter(deadline__lte=today, done_at__isnull=False)),
+            overdue=subquery_count(subtree.filter(deadline__lt=today, done_at__isnull=True)),
+            total=subquery_count(subtree),
         )
         .order_by("code")
     )

@@ -6,8 +6,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 from notifications.models import Notification
 from notifications.services import notify, notify_many
 from organizations.models import Organization, Role, RoleAssignment
+from organizations.selectors import subquery_count
 
 from .models import (
     Attachment,
@@ -790,20 +790,12 @@ def progress_snapshot_take(*, month=None):
     )
     done = Q(done_at__lt=end_of_day)
 
-    def count(queryset):
-        return Coalesce(
-            Subquery(
-                queryset.order_by().values("item__checklist__template__year").annotate(n=Count("pk")).values("n")[:1]
-            ),
-            0,
-        )
-
     organizations = Organization.objects.filter(
         Exists(Checklist.objects.filter(organization__path__startswith=OuterRef("path"), template__year=month.year))
     ).annotate(
-        due=count(subtree),
-        done=count(subtree.filter(done)),
-        overdue=count(subtree.exclude(done)),
+        due=subquery_count(subtree),
+        done=subquery_count(subtree.filter(done)),
+        overdue=subquery_count(subtree.exclude(done)),
     )
     snapshots = [
         ProgressSnapshot(organization_id=row.pk, month=month, due=row.due, done=row.done, overdue=row.overdue)

@@ -1,13 +1,12 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
-from organizations.selectors import history_timeline
+from organizations.selectors import history_timeline, subquery_count
 
 from .models import (
     OPEN_STATUSES,
@@ -28,10 +27,6 @@ def problems_visible(user):
     return Problem.objects.filter(Q(organization__in=visible) | Q(responsible_unit__in=visible))
 
 
-def _count(queryset):
-    return Coalesce(Subquery(queryset.order_by().values("year").annotate(n=Count("pk")).values("n")[:1]), 0)
-
-
 def board(organization, user, *, today=None):
     """The board: open, overdue and closed-this-month problems for each organization below,
     over its whole subtree (county → towns → villages), one query with subqueries."""
@@ -41,9 +36,9 @@ def board(organization, user, *, today=None):
     rows = (
         Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
         .annotate(
-            open=_count(opened),
-            overdue=_count(opened.filter(deadline__lt=today)),
-            closed=_count(subtree.filter(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
+            open=subquery_count(opened),
+            overdue=subquery_count(opened.filter(deadline__lt=today)),
+            closed=subquery_count(subtree.filter(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
         )
         .order_by("code")
     )
