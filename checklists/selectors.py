@@ -5,14 +5,15 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import BigIntegerField, Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, NullIf, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
-from organizations.selectors import history_timeline, subquery_count
+from organizations.selectors import history_timeline
+from organizations.subtree import children_with_rollup, rollup_by_child, within
 
 from .models import (
     Checklist,
@@ -181,35 +182,34 @@ def duty_year(organization, year):
 # --- progress ------------------------------------------------------------------------------
 
 
-def _subtree_occurrences(path_ref, year):
-    return Occurrence.objects.filter(
-        item__checklist__organization__path__startswith=path_ref, item__checklist__template__year=year
-    )
-
-
 def progress_by_child(organization, user, *, year, today=None):
-    """For each organization directly below (that the user sees): occurrences due so far,
-    done, overdue and the completion rate over its whole subtree, one query with subqueries."""
+    """For each organization directly below that the user sees: occurrences due so far, done,
+    overdue and in all over its whole subtree, from one grouped query on the constant prefix
+    of the organization's path (organizations.subtree). Children with nothing issued are kept,
+    with zeros, so that none is silently left out."""
     today = today or timezone.localdate()
-    subtree = _subtree_occurrences(OuterRef("path"), year)
+    occurrences = Occurrence.objects.filter(item__checklist__template__year=year)
+    rollup = rollup_by_child(
+        occurrences,
+        organization,
+        through="item__checklist__organization__",
+        due=Count("pk", filter=Q(deadline__lte=today)),
+        done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
+        overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
+        total=Count("pk"),
+    )
     children = (
         Organization.objects.filter(parent=organization)
         .filter(pk__in=organizations_where(user, Action.VIEW))
-        .annotate(
-            due=subquery_count(subtree.filter(deadline__lte=today)),
-            done=subquery_count(subtree.filter(deadline__lte=today, done_at__isnull=False)),
-            overdue=subquery_count(subtree.filter(deadline__lt=today, done_at__isnull=True)),
-            total=subquery_count(subtree),
-        )
         .order_by("code")
     )
-    return [row for row in children if row.total]
+    return children_with_rollup(children, rollup, {"due": 0, "done": 0, "overdue": 0, "total": 0})
 
 
 def progress_summary(organization, *, year, today=None):
     today = today or timezone.localdate()
     occurrences = Occurrence.objects.filter(
-        item__checklist__organization__path__startswith=organization.path, item__checklist__template__year=year
+        within(organization, through="item__checklist__organization__"), item__checklist__template__year=year
     )
     return occurrences.aggregate(
         total=Count("pk"),
@@ -225,7 +225,7 @@ def progress_by_month(organization, *, year, today=None):
     today = today or timezone.localdate()
     rows = (
         Occurrence.objects.filter(
-            item__checklist__organization__path__startswith=organization.path, item__checklist__template__year=year
+            within(organization, through="item__checklist__organization__"), item__checklist__template__year=year
         )
         .annotate(month=TruncMonth("deadline"))
         .values("month")
@@ -258,17 +258,23 @@ class ItemScore:
     score: Decimal
 
 
+def _end_of(day):
+    """The first instant after `day` in the project's time zone: work approved during the
+    scoring date counts for it (DESIGN.md 3: the scoring date is inclusive)."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
 def completion_items(checklist, *, on):
-    """Each item's completion score at the scoring date `on`:
+    """Each item's completion score at the scoring date `on` (DESIGN.md 3):
 
         item score = score × min(1, (on_time + share × late) / required)
 
-    required = occurrences whose deadline has passed at `on`; an assessor's override replaces
-    the computed value. Items with required = 0 (and no override) are left out."""
+    required = occurrences whose deadline is on or before `on`; on_time and late count those of
+    them approved by the end of `on`. An assessor's override replaces the computed value and
+    always counts. Items with required = 0 (and no override) are left out."""
     share = checklist.template.late_share
-    passed = Q(occurrences__deadline__lt=on)
-    # Done by the scoring date: work approved later does not count for an earlier date.
-    done = Q(occurrences__done_at__lt=timezone.make_aware(datetime.combine(on, time.min)))
+    passed = Q(occurrences__deadline__lte=on)
+    done = Q(occurrences__done_at__lt=_end_of(on))
     items = (
         ChecklistItem.objects.filter(checklist=checklist)
         .annotate(
@@ -279,7 +285,7 @@ def completion_items(checklist, *, on):
         .order_by("position", "code")
     )
     result = []
-    for item in items:  # the counts come from the database; the arithmetic is exact Decimal
+    for item in items:  # one checklist's items, for its page; completion_scores does many at once
         if item.override_score is not None:
             value = item.override_score
         elif item.required:
@@ -299,6 +305,57 @@ def completion_score(checklist, *, on):
         return None
     total = sum((entry.score for entry in items), Decimal(0))
     return (total * 100 / maximum).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# An item has at most 12 periods, so every `required` divides lcm(1..12) = 27720: with scores
+# and the late share in hundredths, Σ item scores × 27720 × 10⁴ is a whole number. The database
+# adds whole numbers only (exact on SQLite's floats as on PostgreSQL's numerics); the one
+# division and the rounding happen once per checklist, in Decimal.
+PERIODS_LCM = 27720
+
+
+def _count(queryset):
+    counted = queryset.order_by().values("item").annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _hundredths(field):
+    return Cast(Round(F(field) * 100), BigIntegerField())
+
+
+def completion_scores(checklists, *, on):
+    """{checklist id: completion score at `on`} for many checklists in one query, the same
+    numbers as completion_score (checked against it in the tests); a checklist with no item
+    counted yet is absent. Per item, three counts over its occurrences (the occurrence index
+    on item serves them); per checklist, two sums."""
+    occurrences = Occurrence.objects.filter(item=OuterRef("pk"), deadline__lte=on)
+    done = occurrences.filter(done_at__lt=_end_of(on))
+    units = Case(
+        When(override_score__isnull=False, then=_hundredths("override_score") * (PERIODS_LCM * 100)),
+        default=_hundredths("score")
+        * (F("on_time") * 100 + _hundredths("checklist__template__late_share") * F("late_done"))
+        * (Value(PERIODS_LCM) / NullIf(F("required"), 0)),
+        output_field=BigIntegerField(),
+    )
+    rows = (
+        ChecklistItem.objects.filter(checklist__in=checklists)
+        .annotate(
+            required=_count(occurrences),
+            on_time=_count(done.filter(late=False)),
+            late_done=_count(done.filter(late=True)),
+        )
+        .filter(Q(override_score__isnull=False) | Q(required__gt=0))
+        .values("checklist_id")
+        .annotate(units=Sum(units), maximum=Sum(_hundredths("score")))
+        .order_by()
+    )
+    return {
+        row["checklist_id"]: (Decimal(row["units"]) / (PERIODS_LCM * row["maximum"])).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        for row in rows
+        if row["maximum"]
+    }
 
 
 # --- timelines (the operation log, DESIGN.md 3) --------------------------------------------

@@ -15,7 +15,6 @@ from simple_history.utils import bulk_create_with_history
 from notifications.models import Notification
 from notifications.services import notify, notify_many
 from organizations.models import Organization, Role, RoleAssignment
-from organizations.selectors import subquery_count
 
 from .models import (
     Attachment,
@@ -777,29 +776,37 @@ def reminders_send(*, today=None):
 def progress_snapshot_take(*, month=None):
     """Keep each organization's progress (its whole subtree's) for a month, as of the end of the
     month's last day: due = deadlines within the year up to then, done = done by then, overdue
-    = the rest. By default the month just ended (the job runs on the 1st). Safe to run twice."""
+    = the rest. By default the month just ended (the job runs on the 1st). Safe to run twice.
+
+    Set-based: one grouped query counts each organization's own occurrences; the counts are
+    then added up the tree along each path (every organization's ancestors are the prefixes
+    of its path), so the cost follows the number of organizations with data, not children ×
+    the whole table."""
     if month is None:
         month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     month = month.replace(day=1)
     end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     end_of_day = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
-    subtree = Occurrence.objects.filter(
-        item__checklist__organization__path__startswith=OuterRef("path"),
-        item__checklist__template__year=month.year,
-        deadline__lte=end,
+    due = Q(deadline__lte=end)
+    own = (
+        Occurrence.objects.filter(item__checklist__template__year=month.year)
+        .values("item__checklist__organization__path")
+        .annotate(due=Count("pk", filter=due), done=Count("pk", filter=due & Q(done_at__lt=end_of_day)))
+        .order_by()
     )
-    done = Q(done_at__lt=end_of_day)
-
-    organizations = Organization.objects.filter(
-        Exists(Checklist.objects.filter(organization__path__startswith=OuterRef("path"), template__year=month.year))
-    ).annotate(
-        due=subquery_count(subtree),
-        done=subquery_count(subtree.filter(done)),
-        overdue=subquery_count(subtree.exclude(done)),
-    )
+    totals = {}
+    for row in own:
+        path = row["item__checklist__organization__path"]
+        prefixes = [path[: index + 1] for index, char in enumerate(path) if char == "/"][1:]
+        for prefix in prefixes:
+            total = totals.setdefault(prefix, [0, 0])
+            total[0] += row["due"]
+            total[1] += row["done"]
+    ids = dict(Organization.objects.filter(path__in=list(totals)).values_list("path", "pk"))
     snapshots = [
-        ProgressSnapshot(organization_id=row.pk, month=month, due=row.due, done=row.done, overdue=row.overdue)
-        for row in organizations
+        ProgressSnapshot(organization_id=ids[path], month=month, due=due, done=done, overdue=due - done)
+        for path, (due, done) in totals.items()
+        if path in ids
     ]
     ProgressSnapshot.objects.bulk_create(
         snapshots,

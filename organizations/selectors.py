@@ -3,19 +3,11 @@
 from heapq import merge
 from itertools import islice
 
-from django.db.models import Case, Count, Exists, Func, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
 from .permissions import Action, organizations_where
-
-
-def subquery_count(queryset):
-    """COUNT(*) of a correlated queryset as an expression (0 when nothing matches): an
-    aggregate without GROUP BY, so roll-ups over subtrees stay one query."""
-    counted = queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def organizations_visible(user):

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
-from organizations.selectors import history_timeline, subquery_count
+from organizations.selectors import history_timeline
+from organizations.subtree import children_with_rollup, rollup_by_child, within
 
 from .models import (
     OPEN_STATUSES,
@@ -29,25 +30,25 @@ def problems_visible(user):
 
 def board(organization, user, *, today=None):
     """The board: open, overdue and closed-this-month problems for each organization below,
-    over its whole subtree (county → towns → villages), one query with subqueries."""
+    over its whole subtree (county → towns → villages): one grouped query on the constant
+    prefix of the organization's path. Every visible child is listed, with zeros if need be."""
     today = today or timezone.localdate()
-    subtree = Problem.objects.filter(organization__path__startswith=OuterRef("path"))
-    opened = subtree.filter(status__in=OPEN_STATUSES)
-    rows = (
-        Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
-        .annotate(
-            open=subquery_count(opened),
-            overdue=subquery_count(opened.filter(deadline__lt=today)),
-            closed=subquery_count(subtree.filter(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
-        )
-        .order_by("code")
+    still_open = Q(status__in=OPEN_STATUSES)
+    rollup = rollup_by_child(
+        Problem.objects.all(),
+        organization,
+        through="organization__",
+        open=Count("pk", filter=still_open),
+        overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
+        closed=Count("pk", filter=Q(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
     )
-    return [row for row in rows if row.open or row.closed]
+    children = Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
+    return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
 
 
 def problems_in(organization, user, *, status=None, source=None, severity=None, today=None):
     today = today or timezone.localdate()
-    problems = problems_visible(user).filter(organization__path__startswith=organization.path)
+    problems = problems_visible(user).filter(within(organization, through="organization__"))
     if status == "open":
         problems = problems.filter(status__in=OPEN_STATUSES)
     elif status == "overdue":

@@ -144,3 +144,49 @@ def test_snapshot_counts_done_only_until_the_month_end(issued):
     services.progress_snapshot_take(month=date(YEAR, 2, 1))
     snapshot = ProgressSnapshot.objects.get(organization=issued.organization, month=date(YEAR, 2, 1))
     assert (snapshot.done, snapshot.overdue) == (0, 2)
+
+
+def test_completion_scores_of_many_checklists_match_one_by_one(issued, people, branch_template, world):
+    """The set-based scores equal completion_score for every checklist, with overrides, late
+    work and required = 0 items, on several scoring dates (seeded, so it repeats)."""
+    import random
+
+    from checklists.selectors import completion_scores
+
+    rng = random.Random(7)
+    checklists = list(branch_template.checklists.all())
+    for checklist in checklists:
+        for occurrence in Occurrence.objects.filter(item__checklist=checklist):
+            if rng.random() < 0.6:
+                day = date(YEAR, rng.randint(1, 12), rng.randint(1, 28))
+                occurrence.done_at = timezone.make_aware(datetime.combine(day, time(rng.choice([0, 9, 23]))))
+                occurrence.late = rng.random() < 0.3
+                occurrence.save()
+    item = ChecklistItem.objects.filter(checklist=checklists[1], code="Z03").get()
+    services.checklist_item_override(actor=people.staff, item=item, score=Decimal("7.35"), reason="年终评定")
+    for on in [date(YEAR, 1, 1), date(YEAR, 1, 31), date(YEAR, 4, 1), date(YEAR, 6, 30), date(YEAR, 12, 31)]:
+        expected = {c.pk: completion_score(c, on=on) for c in checklists}
+        expected = {pk: score for pk, score in expected.items() if score is not None}
+        assert completion_scores(branch_template.checklists.all(), on=on) == expected, on
+
+
+def test_the_scoring_date_is_inclusive(issued):
+    # Z01's January occurrence is due 01-31 and approved at 09:00 on 01-31: it counts on 01-31.
+    _done(issued, "Z01", [1], at=timezone.make_aware(datetime(YEAR, 1, 31, 9)))
+    items = {entry.item.code: entry for entry in completion_items(issued, on=date(YEAR, 1, 31))}
+    assert (items["Z01"].required, items["Z01"].on_time) == (1, 1)
+    assert completion_score(issued, on=date(YEAR, 1, 31)) == Decimal("100.00")
+
+
+def test_progress_roll_ups_use_no_correlated_like(issued, people, world):
+    from tests.rollup_sql import correlated_likes
+
+    assert not correlated_likes(lambda: progress_by_child(world.city, people.staff, year=YEAR))
+    assert not correlated_likes(lambda: services.progress_snapshot_take(month=date(YEAR, 2, 1)))
+
+
+def test_children_with_nothing_issued_are_shown_with_zeros(issued, people, world, user_with_role):
+    leader = user_with_role("viewer", world.city)
+    counties = {row.code: row for row in progress_by_child(world.city, leader, year=YEAR)}
+    assert set(counties) == {"A", "B"}
+    assert counties["B"].total == counties["B"].due == 0

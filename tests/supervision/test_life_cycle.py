@@ -429,3 +429,14 @@ def test_only_supervisors_see_where_unannounced_visits_go(world, people, client)
     client.force_login(people.supervisor)
     page = client.get(reverse("supervision:sample", args=[sample.pk]))
     assert page.context["reproduced"] is True
+
+
+def test_the_board_roll_up_uses_no_correlated_like_and_keeps_empty_children(world, people, user_with_role):
+    from supervision.selectors import board
+    from tests.rollup_sql import correlated_likes
+
+    _problem(world, people)
+    leader = user_with_role(Role.VIEWER, world.city)
+    assert not correlated_likes(lambda: board(world.city, leader))
+    rows = {row.code: (row.open, row.overdue, row.closed) for row in board(world.city, leader)}
+    assert rows == {"A": (1, 0, 0), "B": (0, 0, 0)}

@@ -1,0 +1,59 @@
+"""Subtree conditions that an index can serve, and roll-ups by child organization.
+
+A subtree is a constant prefix of the materialized path (`path LIKE '/440800/440883/%'`),
+which the varchar_pattern_ops index serves on PostgreSQL. A pattern built from another row
+(`path LIKE outer.path || '%'`) cannot use any index: each such subquery scans the whole
+table (NOTES.md, issue 10). So a roll-up "per child of O" filters once by O's constant
+prefix and groups on the child's path segment, computed from each row's own path.
+
+Every roll-up of the project goes through `within` and `rollup_by_child`.
+"""
+
+from django.db.models import F, Q, Value
+from django.db.models.functions import StrIndex, Substr
+
+
+def _path_of(organization_or_path):
+    return organization_or_path if isinstance(organization_or_path, str) else organization_or_path.path
+
+
+def within(organization_or_path, *, through="", strict=False):
+    """Q for rows whose organization (reached through `through`, e.g. "organization__") lies in
+    the subtree of the given organization; strict leaves the organization itself out."""
+    path = _path_of(organization_or_path)
+    condition = Q(**{f"{through}path__startswith": path})
+    if strict:
+        condition &= ~Q(**{f"{through}path": path})
+    return condition
+
+
+def child_code(organization_or_path, *, through=""):
+    """The code of the child of the given organization on the way down to each row's
+    organization ("" for the organization itself): the path segment after its prefix."""
+    start = len(_path_of(organization_or_path)) + 1
+    rest = Substr(F(f"{through}path"), start)
+    return Substr(rest, 1, StrIndex(rest, Value("/")) - 1)
+
+
+def rollup_by_child(queryset, organization, *, through="", **aggregates):
+    """{child code: {aggregate name: value}} over the strict subtree of `organization`: one
+    grouped query whatever the number of children. Children with no rows are absent."""
+    rows = (
+        queryset.filter(within(organization, through=through, strict=True))
+        .annotate(_child=child_code(organization, through=through))
+        .values("_child")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {row.pop("_child"): row for row in rows}
+
+
+def children_with_rollup(children, rollup, defaults):
+    """The child organizations in order, each carrying its roll-up values (the defaults, e.g.
+    zeros, for a child with no rows), so that no child is silently left out."""
+    children = list(children)
+    for child in children:
+        values = rollup.get(child.code, {})
+        for name, default in defaults.items():
+            setattr(child, name, values.get(name) or default)
+    return children
