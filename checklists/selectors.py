@@ -389,3 +389,41 @@ def entry_timeline(entry, *, limit=40):
         ids.append(previous.pk)
         previous = previous.previous
     return history_timeline([LedgerEntry.history.filter(id__in=ids)], limit=limit)
+
+
+# --- what reviews and scoring read about organizations --------------------------------------
+
+
+def checklist_facts(organization_ids, *, year, on):
+    """{organization id: [checklist with .score, .late_items, .overdue_items]} for the year's
+    checklists of many organizations: one grouped query plus the set-based scores."""
+    checklists = list(
+        Checklist.objects.filter(organization_id__in=organization_ids, template__year=year)
+        .select_related("template")
+        .annotate(
+            late_items=Count("items", filter=Q(items__occurrences__late=True), distinct=True),
+            overdue_items=Count(
+                "items",
+                filter=Q(items__occurrences__done_at__isnull=True, items__occurrences__deadline__lt=on),
+                distinct=True,
+            ),
+        )
+        .order_by("template__name")
+    )
+    scores = completion_scores(Checklist.objects.filter(pk__in=[c.pk for c in checklists]), on=on)
+    facts = {}
+    for checklist in checklists:
+        checklist.score = scores.get(checklist.pk)
+        facts.setdefault(checklist.organization_id, []).append(checklist)
+    return facts
+
+
+def duty_facts(organization_ids, *, year):
+    """{organization id: {"sent": months sent up, "approved": months approved}} for the year."""
+    rows = (
+        DutyReport.objects.filter(organization_id__in=organization_ids, month__year=year)
+        .values("organization_id")
+        .annotate(sent=Count("pk"), approved=Count("pk", filter=Q(status=ReviewStatus.APPROVED)))
+        .order_by()
+    )
+    return {row.pop("organization_id"): row for row in rows}

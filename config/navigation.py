@@ -25,6 +25,7 @@ MENU = [
     Entry(_("Organizations"), "organizations:tree", frozenset(Role), superuser=True),
     Entry(_("Checklists"), "checklists:home", frozenset(Role) - {Role.JUDGE}, superuser=True),
     Entry(_("Problems"), "supervision:board", frozenset(Role) - {Role.JUDGE}, superuser=True),
+    Entry(_("Reviews"), "reviews:home", frozenset({Role.STAFF, Role.SECRETARY, Role.VIEWER}), superuser=True),
     Entry(_("Excel import"), "spreadsheets:import", frozenset({Role.STAFF, Role.ADMIN}), superuser=True),
     Entry(_("My exports"), "spreadsheets:exports", frozenset(Role), superuser=True),
     Entry(_("Accounts"), "accounts:list", frozenset({Role.ADMIN}), superuser=True),

@@ -5,6 +5,7 @@ tasks run eagerly, files under ./media. Production sets DATABASE_URL, CELERY_BRO
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DJANGO_DEBUG=false (see README.md).
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "notifications",
     "checklists",
     "supervision",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
+
+# Ballot codes are stored as HMAC-SHA256 under this key (DESIGN.md 6). Changing it voids every
+# code printed so far. By default derived from the secret key, so one secret is enough.
+BALLOT_CODE_KEY = (
+    env("BALLOT_CODE_KEY", default="") or hashlib.sha256(f"ballot-codes:{SECRET_KEY}".encode()).hexdigest()
+)
+# Wrong ballot codes from one client (keyed hash of its address, kept only in the cache for the
+# window) before it must wait: slows down guessing without logging who voted.
+BALLOT_CODE_FAILURES = env.int("BALLOT_CODE_FAILURES", default=5)
+BALLOT_CODE_WINDOW_SECONDS = env.int("BALLOT_CODE_WINDOW_SECONDS", default=600)
+
+# A shared cache (Redis) in production, so that throttles hold across gunicorn workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGGING = {
     "version": 1,

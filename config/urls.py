@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from organizations.views import home
+from reviews.views import vote
 
 urlpatterns = [
     path("", home, name="home"),
@@ -17,5 +18,8 @@ urlpatterns = [
     path("inbox/", include("notifications.urls")),
     path("checklists/", include("checklists.urls")),
     path("problems/", include("supervision.urls")),
+    path("reviews/", include("reviews.urls")),
+    # The rater's ballot page: no account, the code only ever in a POST body.
+    path("vote/", vote, name="vote"),
     path("admin/", admin.site.urls),
 ]

@@ -151,6 +151,17 @@ class Organization(models.Model):
     def depth(self):
         return self.path.count(PATH_SEPARATOR) - 1
 
+    @property
+    def name_with_town(self):
+        """Below a town an organization is named with its town, so that the two 塘边村 of a
+        county can be told apart: 塘边村（梅录街道）. Load parent__parent with it."""
+        if self.level != Level.VILLAGE:
+            return self.name
+        ancestor = self.parent
+        while ancestor is not None and ancestor.level == Level.VILLAGE:
+            ancestor = ancestor.parent
+        return f"{self.name}（{ancestor.name}）" if ancestor is not None else self.name
+
     def ancestor_paths(self):
         """The paths of the strict ancestors, root first, derived from the path itself."""
         codes = self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]

@@ -47,6 +47,11 @@ class Action(Enum):
     MAINTAIN_ORGANIZATIONS = "maintain_organizations"
     # "claimed (签收, by the responsible leader)" (DESIGN.md 4): the secretary of the unit.
     CLAIM_PROBLEM = "claim_problem"
+    # "set up assessments and reviews: org-department staff" (DESIGN.md 2), for 述职评议.
+    SET_UP_REVIEW = "set_up_review"
+    # "Results are seen by the organizer" (DESIGN.md 6): the organizing party committee — its
+    # staff, secretary and leaders at it or above; a reportee sees only his or her own result.
+    READ_REVIEW_RESULTS = "read_review_results"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ RULES = {
     Action.MANAGE_ACCOUNTS: Rule(frozenset({Role.ADMIN}), Reach.SUBTREE),
     Action.MAINTAIN_ORGANIZATIONS: Rule(frozenset({Role.STAFF, Role.ADMIN}), Reach.SUBTREE),
     Action.CLAIM_PROBLEM: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
+    Action.SET_UP_REVIEW: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
+    Action.READ_REVIEW_RESULTS: Rule(frozenset({Role.STAFF, Role.SECRETARY, Role.VIEWER}), Reach.SUBTREE),
 }
 
 # Superusers repair data through the Django admin; on the platform's own pages they may read

@@ -180,6 +180,11 @@ class ExportSpec(ABC):
         """How the job is named in the list of exports."""
         return str(self.label)
 
+    def columns_for(self, params):
+        """The columns of this export; a list whose headers depend on the data (e.g. a review's
+        grade set) overrides it."""
+        return self.columns
+
     def filename(self, params):
         return f"{self.sheet_name}.xlsx"
 

@@ -262,7 +262,9 @@ def export_job_run(*, job_id):
             def progress(written):
                 ExportJob.objects.filter(pk=job_id).update(progress=written)
 
-            written = write_workbook(buffer, [(spec.sheet_name, spec.columns, rows)], on_progress=progress)
+            written = write_workbook(
+                buffer, [(spec.sheet_name, spec.columns_for(job.params), rows)], on_progress=progress
+            )
             buffer.seek(0)
             job.file.save(spec.filename(job.params), File(buffer), save=False)
         ExportJob.objects.filter(pk=job_id).update(
@@ -284,7 +286,7 @@ def export_to_path(*, kind, params, path):
     spec = export_spec(kind)
     with translation.override(settings.LANGUAGE_CODE):
         _total, rows = spec.rows(params)
-        return write_workbook(path, [(spec.sheet_name, spec.columns, rows)])
+        return write_workbook(path, [(spec.sheet_name, spec.columns_for(params), rows)])
 
 
 def export_files_clean(*, now=None):

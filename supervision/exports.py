@@ -1,9 +1,11 @@
 """Exports of problem tracking: both ledgers of a subtree, admonishments, the 通报 register."""
 
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
 from checklists.exports import YearExport
+from organizations.subtree import within
 from spreadsheets.registry import ExportColumn
 
 from .models import Admonishment, NoticeEntry, Problem, RectificationRecord
@@ -133,14 +135,12 @@ class AdmonishmentExport(YearExport):
     def rows(self, params):
         organization = self.organization(params)
         rows = (
-            Admonishment.objects.filter(
-                problem__organization__path__startswith=organization.path, missed_on__year=params["year"]
-            )
+            Admonishment.objects.filter(within(organization, through="organization__"), missed_on__year=params["year"])
             .order_by("missed_on", "pk")
             .values_list(
-                "problem__organization__name",
+                "organization__name",
                 "person__name",
-                "problem__description",
+                Coalesce("problem__description", "cause"),
                 "missed_on",
                 "outcome",
                 "held_on",

@@ -251,8 +251,10 @@ class Extension(models.Model):
 
 
 class Admonishment(models.Model):
-    """约谈 (诫勉 when staff so decide) recommended for the secretary in post on the day an
-    extended deadline was missed. The platform records, it never files anything itself."""
+    """约谈 (诫勉 when staff so decide) recommended for a secretary: the one in post on the day an
+    extended deadline was missed (DESIGN.md 4), or one rated 不称职 in a review (DESIGN.md 6,
+    recorded by the reviews app without any extension as its cause). The platform records, it
+    never files anything itself."""
 
     class Outcome(models.TextChoices):
         RECOMMENDED = "recommended", _("recommended")
@@ -260,12 +262,27 @@ class Admonishment(models.Model):
         WARNING = "warning", _("admonition (诫勉)")
         DISMISSED = "dismissed", _("not pursued")
 
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="admonishments"
+    )
     problem = models.ForeignKey(
-        Problem, verbose_name=_("problem"), on_delete=models.PROTECT, related_name="admonishments"
+        Problem,
+        verbose_name=_("problem"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="admonishments",
     )
     extension = models.OneToOneField(
-        Extension, verbose_name=_("missed extension"), on_delete=models.PROTECT, related_name="admonishment"
+        Extension,
+        verbose_name=_("missed extension"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="admonishment",
     )
+    # Why it is recommended, when no missed extension is the cause (e.g. a review result).
+    cause = models.CharField(_("cause"), max_length=200, blank=True)
     person = models.ForeignKey(
         Person,
         verbose_name=_("secretary in post"),
@@ -274,7 +291,7 @@ class Admonishment(models.Model):
         blank=True,
         related_name="admonishments",
     )
-    missed_on = models.DateField(_("deadline missed on"))
+    missed_on = models.DateField(_("due since"))
     outcome = models.CharField(_("decision"), max_length=12, choices=Outcome.choices, default=Outcome.RECOMMENDED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -293,6 +310,11 @@ class Admonishment(models.Model):
         verbose_name = _("admonishment")
         verbose_name_plural = _("admonishments")
         ordering = ["-missed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extension__isnull=False) | ~Q(cause=""), name="admonishment_has_a_cause"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person} · {self.missed_on}"

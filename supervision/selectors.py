@@ -83,8 +83,8 @@ def problem_timeline(problem, *, limit=50):
 
 
 def admonishments_visible(user):
-    return Admonishment.objects.filter(problem__organization__in=organizations_where(user, Action.VIEW)).select_related(
-        "problem__organization", "person", "extension"
+    return Admonishment.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
+        "organization", "problem", "person", "extension"
     )
 
 
@@ -110,3 +110,22 @@ def follow_up_roots(user):
     for path in paths:
         condition |= Q(path__startswith=path)
     return Organization.objects.filter(condition)
+
+
+def problem_facts(organization_ids, *, today=None):
+    """{organization id: {"open": n, "overdue": n}} over the problems concerning each one."""
+    today = today or timezone.localdate()
+    still_open = Q(status__in=OPEN_STATUSES)
+    rows = (
+        Problem.objects.filter(organization_id__in=organization_ids)
+        .values("organization_id")
+        .annotate(open=Count("pk", filter=still_open), overdue=Count("pk", filter=still_open & Q(deadline__lt=today)))
+        .order_by()
+    )
+    return {row.pop("organization_id"): row for row in rows}
+
+
+def admonishment_counts(person_ids):
+    """{person id: admonishments recommended for the person}."""
+    rows = Admonishment.objects.filter(person_id__in=person_ids).values("person_id").annotate(n=Count("pk")).order_by()
+    return {row["person_id"]: row["n"] for row in rows}

@@ -337,6 +337,16 @@ def secretary_on(organization, day):
 
 
 @transaction.atomic
+def admonishment_recommend(*, actor, organization, person, cause, on):
+    """An admonishment due for a reason other than a missed extension (a review's 不称职)."""
+    return _save(
+        Admonishment(organization=organization, person=person, cause=cause, missed_on=on),
+        actor=actor,
+        reason=_("admonishment recommended"),
+    )
+
+
+@transaction.atomic
 def admonishment_decide(*, actor, admonishment, outcome, held_on=None, notes=""):
     admonishment.outcome, admonishment.decided_by, admonishment.decided_at = outcome, actor, timezone.now()
     admonishment.held_on, admonishment.notes = held_on, notes
@@ -380,6 +390,7 @@ def deadlines_check(*, today=None):
             if not Extension.objects.filter(pk=extension.pk, missed=False).update(missed=True):
                 continue
             Admonishment.objects.create(
+                organization=problem.organization,
                 problem=problem,
                 extension=extension,
                 missed_on=extension.requested_deadline,

@@ -150,6 +150,14 @@ def _may_decide(user, problem):
     )
 
 
+def _may_decide_admonishment(user, admonishment):
+    """Staff above decide: above the organization and the responsible unit for a missed
+    extension, above the organization for one recommended by a review."""
+    if admonishment.problem_id:
+        return _may_decide(user, admonishment.problem)
+    return has_permission(user, Action.DECIDE_EXTENSION, admonishment.organization)
+
+
 @login_required
 def problem_detail(request, pk):
     problem = _problem_for(request.user, pk)
@@ -290,14 +298,14 @@ def admonishments(request):
         if not pk.isdigit():
             raise Http404
         admonishment = get_object_or_404(selectors.admonishments_visible(request.user), pk=pk)
-        if not _may_decide(request.user, admonishment.problem):
+        if not _may_decide_admonishment(request.user, admonishment):
             raise PermissionDenied
         if form.is_valid():
             services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data)
             messages.success(request, _("Saved."))
             return redirect("supervision:admonishments")
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    may_decide = {row.pk for row in rows if _may_decide(request.user, row.problem)}
+    may_decide = {row.pk for row in rows if _may_decide_admonishment(request.user, row)}
     return render(
         request,
         "supervision/admonishments.html",
