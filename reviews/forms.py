@@ -242,15 +242,15 @@ class PaperForm(forms.Form):
             cells = []
             for index, label in enumerate(session.grades):
                 name = f"r{reportee.pk}_grade_{index}"
-                self.fields[name] = forms.IntegerField(label=label, min_value=0, initial=0)
+                self.fields[name] = forms.IntegerField(label=label, min_value=0, initial=0, required=False)
                 cells.append(name)
             name = f"r{reportee.pk}_abstained"
-            self.fields[name] = forms.IntegerField(label=_("abstain"), min_value=0, initial=0)
+            self.fields[name] = forms.IntegerField(label=_("abstain"), min_value=0, initial=0, required=False)
             cells.append(name)
             if session.scored:
                 name = f"r{reportee.pk}_score_sum"
                 self.fields[name] = forms.DecimalField(
-                    label=_("sum of scores"), min_value=0, decimal_places=2, initial=0
+                    label=_("sum of scores"), min_value=0, decimal_places=2, initial=0, required=False
                 )
                 cells.append(name)
             self.lines.append((reportee, cells))

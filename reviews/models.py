@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from checklists.models import Attachment
@@ -33,7 +34,7 @@ class State(models.TextChoices):
     PREPARING = "preparing", _("preparing")
     PRE_CHECK = "pre_check", _("pre-report check")
     OPEN = "open", _("rating open")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("review state", "closed")
     PUBLISHED = "published", _("published")
 
 

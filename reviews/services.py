@@ -465,7 +465,11 @@ def ballot_cast(*, code, answers):
     session = group.venue.session
     reportees = list(group.venue.reportees.select_related("person").order_by("order", "pk"))
     cleaned = _answers_clean(session, reportees, answers)
-    spent = BallotCode.objects.filter(digest=code_digest(code), used=False, batch__voided=False).update(used=True)
+    # No join in this UPDATE: Django would turn one into `id IN (SELECT …)`, and PostgreSQL does
+    # not re-check a subquery after waiting for the row lock, so two submissions could both
+    # spend the code. On the row itself, the second waits and then finds used = true. (Voiding
+    # a batch deletes its unused codes, so the batch need not be looked at here.)
+    spent = BallotCode.objects.filter(digest=code_digest(code), used=False).update(used=True)
     if not spent:
         raise BallotRefused(_("This code has been used already: each code casts one ballot."))
     ballot = Ballot.objects.create(venue_id=group.venue_id, group=group, cast_on=timezone.localdate())

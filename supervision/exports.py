@@ -1,6 +1,6 @@
 """Exports of problem tracking: both ledgers of a subtree, admonishments, the 通报 register."""
 
-from django.db.models import Count
+from django.db.models import Count, TextField
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
@@ -140,7 +140,7 @@ class AdmonishmentExport(YearExport):
             .values_list(
                 "organization__name",
                 "person__name",
-                Coalesce("problem__description", "cause"),
+                Coalesce("problem__description", "cause", output_field=TextField()),
                 "missed_on",
                 "outcome",
                 "held_on",

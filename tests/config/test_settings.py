@@ -70,9 +70,13 @@ def test_compiled_translations_match_their_sources():
             catalog = polib.pofile(str(po_path))
             assert not catalog.untranslated_entries(), [e.msgid for e in catalog.untranslated_entries()]
             assert not catalog.fuzzy_entries(), [e.msgid for e in catalog.fuzzy_entries()]
+            # Keyed by context and msgid: "closed" of a review and "closed" of a problem differ.
             compiled = {
-                entry.msgid: entry.msgstr or entry.msgstr_plural
+                (entry.msgctxt, entry.msgid): entry.msgstr or entry.msgstr_plural
                 for entry in polib.mofile(str(po_path.with_suffix(".mo")))
             }
-            source = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in catalog.translated_entries()}
+            source = {
+                (entry.msgctxt, entry.msgid): entry.msgstr or entry.msgstr_plural
+                for entry in catalog.translated_entries()
+            }
             assert compiled == source, "run: make messages (or manage.py compilemessages_py)"

@@ -67,6 +67,14 @@ TABLE = [
     (Action.CLAIM_PROBLEM, Role.SECRETARY, "village_a1a", "village_a1a", True),
     (Action.CLAIM_PROBLEM, Role.CLERK, "village_a1a", "village_a1a", False),
     (Action.CLAIM_PROBLEM, Role.SECRETARY, "town_a1", "village_a1a", False),
+    (Action.SET_UP_REVIEW, Role.STAFF, "county_a", "town_a1", True),
+    (Action.SET_UP_REVIEW, Role.SECRETARY, "town_a1", "town_a1", False),
+    (Action.SET_UP_REVIEW, Role.STAFF, "town_a1", "county_a", False),
+    (Action.READ_REVIEW_RESULTS, Role.SECRETARY, "town_a1", "town_a1", True),
+    (Action.READ_REVIEW_RESULTS, Role.VIEWER, "county_a", "town_a1", True),
+    (Action.READ_REVIEW_RESULTS, Role.SECRETARY, "village_a1a", "town_a1", False),  # a reportee, not the organizer
+    (Action.READ_REVIEW_RESULTS, Role.CLERK, "town_a1", "town_a1", False),
+    (Action.READ_REVIEW_RESULTS, Role.JUDGE, "county_a", "county_a", False),
 ]
 
 
