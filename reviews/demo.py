@@ -47,7 +47,6 @@ def build(stdout):
         return []
     today = timezone.localdate()
     town = Organization.objects.get(code=TOWN)
-    county = town.parent
     staff = User.objects.get(username="sx_staff")
     teller = _account("sx_teller", "遂城镇党建办干事", town, Role.STAFF)
     weak = _secretary(WEAK_VILLAGE)
@@ -73,7 +72,12 @@ def build(stdout):
     )
     wc_staff = User.objects.get(username="wc_staff")
     venue = services.venue_add(
-        actor=wc_staff, session=open_session, name="梅录街道会场", organization=meilu, held_on=today, tellers="林芳、陈静"
+        actor=wc_staff,
+        session=open_session,
+        name="梅录街道会场",
+        organization=meilu,
+        held_on=today,
+        tellers="林芳、陈静",
     )
     services.group_add(actor=wc_staff, venue=venue, name="街道领导班子", weight=Decimal(40), expected=7)
     services.group_add(actor=wc_staff, venue=venue, name="党员和群众代表", weight=Decimal(60), expected=30)

@@ -57,7 +57,9 @@ def add_venue(session, world, people, groups, *, organization=None, name="县会
         held_on=session.starts_on,
     )
     made = {
-        group: services.group_add(actor=people.staff, venue=venue, name=group, weight=Decimal(weight), expected=expected)
+        group: services.group_add(
+            actor=people.staff, venue=venue, name=group, weight=Decimal(weight), expected=expected
+        )
         for group, weight, expected in groups
     }
     return venue, made
@@ -104,7 +106,9 @@ def paper(group, people, header, counts):
     """counts: {reportee: {"grade_0": n, …, "abstained": n}}; entered twice, agreeing."""
     data = {reportee.pk: line for reportee, line in counts.items()}
     services.paper_entry_save(actor=people.staff, group=group, number=1, teller="计票人甲", counts=data, **header)
-    return services.paper_entry_save(actor=people.staff_two, group=group, number=2, teller="计票人乙", counts=data, **header)
+    return services.paper_entry_save(
+        actor=people.staff_two, group=group, number=2, teller="计票人乙", counts=data, **header
+    )
 
 
 def close(session, people):

@@ -19,7 +19,11 @@ U, E = 3, 0
 def _review(world, people, year, grade_for_a1a):
     today = timezone.localdate()
     session = make_session(
-        world, people, year=year, starts_on=today.replace(year=year) - timedelta(days=1), ends_on=today.replace(year=year)
+        world,
+        people,
+        year=year,
+        starts_on=today.replace(year=year) - timedelta(days=1),
+        ends_on=today.replace(year=year),
     )
     venue, groups = add_venue(session, world, people, [("党员", 100, 3)])
     r = add_reportees(session, world, people, venue, villages=("A1a", "A1b"))
@@ -52,7 +56,8 @@ def test_incompetent_last_year_from_the_imported_sheet(world, people):
     _user, person = people.secretaries["A1a"]
     rows = [["姓名", "组织编码", "职务", "年度", "等次"], [person.name, "A1a", "党支部书记", year - 1, "不称职"]]
     plans, errors = workbook_import(workbook_bytes({"历年测评结果": rows}), user=people.staff, dry_run=False)
-    assert errors == [] and plans[0]["created"] == 1
+    assert errors == []
+    assert plans[0]["created"] == 1
     plans, errors = workbook_import(workbook_bytes({"历年测评结果": rows}), user=people.staff, dry_run=False)
     assert plans[0]["unchanged"] == 1
     assert PastResult.objects.get().grade_label == "不称职"
@@ -82,7 +87,9 @@ def test_a_decision_is_taken_once_and_tracked_to_done(world, people):
     consequence = Consequence.objects.get(result__reportee=now["A1a"], kind=ConsequenceKind.NO_AWARDS)
     today = timezone.localdate()
     with pytest.raises(ValidationError):
-        services.consequence_decide(actor=people.staff, consequence=consequence, status=ConsequenceStatus.DONE, done_on=today)
+        services.consequence_decide(
+            actor=people.staff, consequence=consequence, status=ConsequenceStatus.DONE, done_on=today
+        )
     services.consequence_decide(
         actor=people.staff, consequence=consequence, status=ConsequenceStatus.ADOPTED, decided_on=today
     )
@@ -92,7 +99,10 @@ def test_a_decision_is_taken_once_and_tracked_to_done(world, people):
         )
     with pytest.raises(ValidationError):  # not in the future
         services.consequence_decide(
-            actor=people.staff, consequence=consequence, status=ConsequenceStatus.DONE, done_on=today + timedelta(days=1)
+            actor=people.staff,
+            consequence=consequence,
+            status=ConsequenceStatus.DONE,
+            done_on=today + timedelta(days=1),
         )
     done = services.consequence_decide(
         actor=people.staff, consequence=consequence, status=ConsequenceStatus.DONE, done_on=today

@@ -63,7 +63,7 @@ def _result(reportee):
 
 
 def test_the_hand_computed_meeting(scenario):
-    session, r1, r2, r3, groups = scenario
+    session, r1, r2, r3, _groups = scenario
     one, two, three = _result(r1), _result(r2), _result(r3)
     assert (one.outcome, one.total, one.grade, one.vetoed) == (Outcome.RESULT, Decimal("89.98"), C, False)
     assert (two.total, two.grade, two.vetoed) == (Decimal("50.00"), U, True)
@@ -73,12 +73,13 @@ def test_the_hand_computed_meeting(scenario):
 
 
 def test_group_scores_quorum_and_abstentions(scenario):
-    session, r1, r2, _r3, groups = scenario
+    _session, r1, r2, _r3, _groups = scenario
     rows = {row.group.name: row for row in r1.group_results.select_related("group")}
     assert (rows["上级领导"].rated, rows["上级领导"].abstained, rows["上级领导"].mean) == (5, 1, Decimal("92.00"))
     assert (rows["党员"].rated, rows["党员"].mean, rows["党员"].valid_ballots) == (9, Decimal("88.89"), 9)
     assert (rows["群众"].valid_ballots, rows["群众"].counted) == (7, False)
-    assert rows["上级领导"].counted and rows["党员"].counted
+    assert rows["上级领导"].counted
+    assert rows["党员"].counted
     two = {row.group.name: row for row in r2.group_results.select_related("group")}
     assert (two["党员"].rated, two["党员"].abstained, two["党员"].mean) == (8, 1, Decimal("50.00"))
 
@@ -126,10 +127,12 @@ def test_score_ballots_with_dimensions_and_the_top_grade_cap(world, people):
     for code in ("A1a2", "A1a3", "A1a4", "A1a5"):
         person = PersonFactory(organization=world.village_a1a, name=f"委员{code}")
         PostFactory(person=person, organization=world.village_a1a, title=PostTitle.COMMITTEE_MEMBER)
-    session = make_session(world, people, scored=True, dimensions=["德", "能", "勤", "绩", "廉"], cap_numerator=2, cap_denominator=5)
+    session = make_session(
+        world, people, scored=True, dimensions=["德", "能", "勤", "绩", "廉"], cap_numerator=2, cap_denominator=5
+    )
     venue, groups = add_venue(session, world, people, [("党员", 100, 5)])
-    from reviews import services
     from organizations.models import Organization
+    from reviews import services
 
     services.reportees_add(
         actor=people.staff,
@@ -166,7 +169,8 @@ def test_tied_reportees_at_the_cap_boundary_are_treated_alike(world, people):
     cast(groups["党员"], [{r["A1a"]: [95], r["A1b"]: [95], r["A2a"]: [70]}] * 3, people=people)
     close(session, people)
     assert [_result(r[c]).grade for c in ("A1a", "A1b", "A2a")] == [C, C, C]
-    assert _result(r["A1a"]).capped and not _result(r["A2a"]).capped
+    assert _result(r["A1a"]).capped
+    assert not _result(r["A2a"]).capped
 
 
 def test_paper_and_phone_ballots_of_one_group_add_up(world, people):
@@ -186,7 +190,7 @@ def test_paper_and_phone_ballots_of_one_group_add_up(world, people):
 def test_computing_twice_changes_nothing(scenario):
     from reviews import services
 
-    session, r1, *_ = scenario
+    session, _r1, *_ = scenario
     before = list(ReviewResult.objects.filter(reportee__session=session).values_list("reportee", "total", "grade"))
     services.results_compute_now(session_id=session.pk)
     after = list(ReviewResult.objects.filter(reportee__session=session).values_list("reportee", "total", "grade"))
