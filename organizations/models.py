@@ -30,7 +30,8 @@ class User(AbstractUser):
         verbose_name_plural = _("user accounts")
 
     def __str__(self):
-        return f"{self.full_name}（{self.username}）" if self.full_name else self.username
+        # People are shown by name; the username is for logging in (and the admin's lists).
+        return self.full_name or self.username
 
 
 class OrganizationKind(models.TextChoices):

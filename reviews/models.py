@@ -498,7 +498,7 @@ class ConsequenceKind(models.TextChoices):
 
 
 class ConsequenceStatus(models.TextChoices):
-    RECOMMENDED = "recommended", _("recommended")
+    RECOMMENDED = "recommended", pgettext_lazy("consequence", "recommended")
     ADOPTED = "adopted", _("adopted by the party committee")
     NOT_ADOPTED = "not_adopted", _("not adopted")
     DONE = "done", _("carried out")

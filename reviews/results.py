@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from .models import (
     MAX_GRADES,
-    Ballot,
     BallotAnswer,
     GroupResult,
     Outcome,
@@ -64,6 +63,7 @@ class Tally:
     grades: list = field(default_factory=lambda: [0] * MAX_GRADES)
     abstained: int = 0
     score_sum: Decimal = Decimal(0)
+    phone_ballots: int = 0  # answers from phone ballots (rated or abstained)
 
     @property
     def rated(self):
@@ -94,9 +94,10 @@ def tallies(session):
         .order_by()
     )
     for row in phone:
-        found.setdefault((row["reportee_id"], row["group_id"]), Tally()).add(
-            [row[f"g{i}"] for i in range(MAX_GRADES)], row["abstained"], row["score_sum"]
-        )
+        tally = found.setdefault((row["reportee_id"], row["group_id"]), Tally())
+        grades = [row[f"g{i}"] for i in range(MAX_GRADES)]
+        tally.add(grades, row["abstained"], row["score_sum"])
+        tally.phone_ballots = sum(grades) + row["abstained"]
     paper = (
         PaperTallyLine.objects.filter(tally__group__venue__session=session)
         .values("reportee_id", "tally__group_id")
@@ -114,14 +115,15 @@ def tallies(session):
     return found
 
 
-def valid_ballots(session):
-    """{group id: valid ballots}: phone ballots plus the valid ballots of accepted paper counts."""
-    counts = dict(
-        Ballot.objects.filter(venue__session=session)
-        .values("group_id")
-        .annotate(n=Count("id"))
-        .values_list("group_id", "n")
-    )
+def valid_ballots(session, found):
+    """{group id: valid ballots}: phone ballots plus the valid ballots of accepted paper counts.
+    Every phone ballot answers for every reportee of its venue (ballot_cast refuses one that does
+    not, and who reports at a venue is fixed before rating opens), so a group's phone ballots
+    are the answers of any one of its reportees: no second pass over the ballots is needed."""
+    counts = {}
+    for (_reportee_id, group_id), tally in found.items():
+        if tally.phone_ballots > counts.get(group_id, 0):
+            counts[group_id] = tally.phone_ballots
     for group_id, valid in PaperTally.objects.filter(group__venue__session=session).values_list("group_id", "valid"):
         counts[group_id] = counts.get(group_id, 0) + valid
     return counts
@@ -153,7 +155,8 @@ class Computed:
 def compute_rows(session):
     """The results as unsaved rows, without writing: (reportee results, their group results)."""
     groups = {group.pk: group for group in RaterGroup.objects.filter(venue__session=session)}
-    found, valid = tallies(session), valid_ballots(session)
+    found = tallies(session)
+    valid = valid_ballots(session, found)
     attends = {}
     memberships = Reportee.venues.through.objects.filter(reportee__session=session)
     for reportee_id, venue_id in memberships.values_list("reportee_id", "venue_id"):

@@ -1,0 +1,56 @@
+"""Repair through the Django admin (superusers only), every change in the history. Ballots and
+codes are not here: they are anonymous by design and nothing about them needs repair by hand."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Consequence, PastResult, RaterGroup, Reportee, ReviewSession, Venue
+
+
+class VenueInline(admin.TabularInline):
+    model = Venue
+    extra = 0
+    fields = ["name", "organization", "held_on", "position"]
+    raw_id_fields = ["organization"]
+
+
+@admin.register(ReviewSession)
+class ReviewSessionAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "year", "organizer", "state"]
+    list_filter = ["state", "year", "level"]
+    search_fields = ["title", "organizer__name", "organizer__code"]
+    raw_id_fields = ["organizer", "created_by"]
+    # The state moves only through reviews.services (each step checks what it needs).
+    readonly_fields = ["state", "results_at"]
+    inlines = [VenueInline]
+
+
+@admin.register(Reportee)
+class ReporteeAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "post_label", "organization", "session", "check_verdict"]
+    list_filter = ["check_verdict", "session__year"]
+    search_fields = ["person__name", "organization__name"]
+    raw_id_fields = ["session", "person", "post", "organization", "report", "checked_by"]
+    filter_horizontal = ["venues"]
+    readonly_fields = ["problems"]
+
+
+@admin.register(RaterGroup)
+class RaterGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "venue", "weight", "expected"]
+    raw_id_fields = ["venue"]
+
+
+@admin.register(Consequence)
+class ConsequenceAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "kind", "status", "applies_to"]
+    list_filter = ["kind", "status", "applies_to"]
+    raw_id_fields = ["result", "person", "decided_by", "admonishment"]
+    readonly_fields = ["status"]
+
+
+@admin.register(PastResult)
+class PastResultAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "organization", "year", "grade_label"]
+    list_filter = ["year", "grade_label"]
+    raw_id_fields = ["person", "organization"]
