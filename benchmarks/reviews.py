@@ -86,7 +86,9 @@ def build(ballots):
     with transaction.atomic():
         user, _ = User.objects.get_or_create(username="bench", defaults={"full_name": "基准"})
         code = f"BV{ballots}"
-        town = Organization.objects.create(code=code, name="基准镇", kind="town", party_type="committee", path=f"/{code}/")
+        town = Organization.objects.create(
+            code=code, name="基准镇", kind="town", party_type="committee", path=f"/{code}/"
+        )
         villages = Organization.objects.bulk_create(
             [
                 Organization(
@@ -112,7 +114,9 @@ def build(ballots):
         posts = Post.objects.bulk_create(
             [
                 Post(person=person, organization=person.organization, title=title_, start_date=today)
-                for person, title_ in zip(people, [PostTitle.SECRETARY, PostTitle.COMMITTEE_DIRECTOR] * venues_count)
+                for person, title_ in zip(
+                    people, [PostTitle.SECRETARY, PostTitle.COMMITTEE_DIRECTOR] * venues_count, strict=True
+                )
             ],
             batch_size=5000,
         )
@@ -161,10 +165,7 @@ def build(ballots):
             batch_size=5000,
         )
         Reportee.venues.through.objects.bulk_create(
-            [
-                Reportee.venues.through(reportee=reportee, venue=venues[i // 2])
-                for i, reportee in enumerate(reportees)
-            ],
+            [Reportee.venues.through(reportee=reportee, venue=venues[i // 2]) for i, reportee in enumerate(reportees)],
             batch_size=5000,
         )
         rng = random.Random(8)
@@ -276,7 +277,9 @@ def casting_bench(count, urlconf=None):
     with transaction.atomic():
         user, _ = User.objects.get_or_create(username="bench", defaults={"full_name": "基准"})
         code = f"BC{uuid.uuid4().hex[:8]}"
-        town = Organization.objects.create(code=code, name="投票镇", kind="town", party_type="committee", path=f"/{code}/")
+        town = Organization.objects.create(
+            code=code, name="投票镇", kind="town", party_type="committee", path=f"/{code}/"
+        )
         village = Organization.objects.create(
             code=f"{code}-1", name="投票村", kind="village", party_type="branch", parent=town, path=f"/{code}/{code}-1/"
         )
@@ -284,7 +287,13 @@ def casting_bench(count, urlconf=None):
             person = Person.objects.create(name=f"投票{title}", political_status="party_member", organization=village)
             Post.objects.create(person=person, organization=village, title=title, start_date=today)
         session = services.session_create(
-            actor=user, organizer=town, year=today.year, title="投票基准", level="village", starts_on=today, ends_on=today
+            actor=user,
+            organizer=town,
+            year=today.year,
+            title="投票基准",
+            level="village",
+            starts_on=today,
+            ends_on=today,
         )
         venue = services.venue_add(actor=user, session=session, name="会场", organization=town, held_on=today)
         group = services.group_add(actor=user, venue=venue, name="党员", weight=Decimal(100), expected=count)
