@@ -427,3 +427,27 @@ def duty_facts(organization_ids, *, year):
         .order_by()
     )
     return {row.pop("organization_id"): row for row in rows}
+
+
+def completion_by_organization(organization_ids, *, year, on, template=None):
+    """{organization id: (completion score, late items)} for the year's checklists (or one
+    template's) of many organizations: the mean of an organization's checklist scores, rounded
+    half up, and its items with a late occurrence — what scoring reads (DESIGN.md 5)."""
+    checklists = Checklist.objects.filter(organization_id__in=organization_ids, template__year=year)
+    if template is not None:
+        checklists = checklists.filter(template=template)
+    owner = dict(checklists.values_list("pk", "organization_id"))
+    scores = {}
+    for checklist_id, score in completion_scores(checklists, on=on).items():
+        scores.setdefault(owner[checklist_id], []).append(score)
+    late = dict(
+        checklists.values("organization_id")
+        .annotate(n=Count("items", filter=Q(items__occurrences__late=True), distinct=True))
+        .values_list("organization_id", "n")
+    )
+    result = {}
+    for organization_id in set(late) | set(scores):
+        values = scores.get(organization_id)
+        mean = (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if values else None
+        result[organization_id] = (mean, late.get(organization_id, 0))
+    return result

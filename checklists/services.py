@@ -292,6 +292,27 @@ def checklist_claim(*, actor, checklist, signature):
 
 
 @transaction.atomic
+def checklist_item_add(*, actor, checklist, reason, **fields):
+    """An item of one organization's own (a secretary project approved into its checklist,
+    DESIGN.md 5), with its occurrences. The list changed, so a claim is reopened."""
+    checklist = Checklist.objects.select_for_update().select_related("template").get(pk=checklist.pk)
+    if fields.get("deadline") and fields["deadline"].year != checklist.template.year:
+        raise ValidationError(
+            {"deadline": _("The deadline must fall in %(year)s, the checklist's year.") % {"year": checklist.template.year}}
+        )
+    fields.setdefault("position", (checklist.items.count() + 1) * 10)
+    item = _save(ChecklistItem(checklist=checklist, **fields), actor=actor, reason=reason)
+    Occurrence.objects.bulk_create(
+        [
+            Occurrence(item=item, index=index, period_start=start, deadline=end)
+            for index, start, end in periods(item.frequency, checklist.template.year, item.deadline)
+        ]
+    )
+    _claims_reopen([checklist.pk], actor=actor)
+    return item
+
+
+@transaction.atomic
 def checklist_item_set_responsible(*, actor, item, responsible):
     item.responsible = responsible
     return _save(item, actor=actor, reason=_("responsible person set"))

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "checklists",
     "supervision",
     "reviews",
+    "scoring",
 ]
 
 MIDDLEWARE = [

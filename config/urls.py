@@ -19,6 +19,7 @@ urlpatterns = [
     path("checklists/", include("checklists.urls")),
     path("problems/", include("supervision.urls")),
     path("reviews/", include("reviews.urls")),
+    path("scoring/", include("scoring.urls")),
     # The rater's ballot page: no account, the code only ever in a POST body.
     path("vote/", vote, name="vote"),
     path("admin/", admin.site.urls),

@@ -52,6 +52,14 @@ class Action(Enum):
     # "Results are seen by the organizer" (DESIGN.md 6): the organizing party committee — its
     # staff, secretary and leaders at it or above; a reportee sees only his or her own result.
     READ_REVIEW_RESULTS = "read_review_results"
+    # 书记项目 (DESIGN.md 5): the secretary files the 立项书; staff above review and accept it.
+    FILE_PROJECT = "file_project"
+    REVIEW_PROJECT = "review_project"
+    # 申诉 during an assessment's announcement: by the organization's secretary.
+    FILE_APPEAL = "file_appeal"
+    # The ranking board and explanations of an assessment: staff and leaders of the organizer
+    # (the secretaries of the organizations assessed read it too once it is announced).
+    READ_ASSESSMENT = "read_assessment"
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,10 @@ RULES = {
     Action.CLAIM_PROBLEM: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
     Action.SET_UP_REVIEW: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
     Action.READ_REVIEW_RESULTS: Rule(frozenset({Role.STAFF, Role.SECRETARY, Role.VIEWER}), Reach.SUBTREE),
+    Action.FILE_PROJECT: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
+    Action.REVIEW_PROJECT: Rule(frozenset({Role.STAFF}), Reach.ABOVE),
+    Action.FILE_APPEAL: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
+    Action.READ_ASSESSMENT: Rule(frozenset({Role.STAFF, Role.VIEWER}), Reach.SUBTREE),
 }
 
 # Superusers repair data through the Django admin; on the platform's own pages they may read

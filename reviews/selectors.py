@@ -249,3 +249,23 @@ BARS = {ConsequenceKind.NO_SUBSIDY, ConsequenceKind.NO_AWARDS}
 
 def venue_has_ballots(venue):
     return Ballot.objects.filter(venue=venue).exists()
+
+
+def secretary_review_totals(organization_ids, *, year):
+    """{organization id: weighted review score of its secretary} from the published reviews of
+    the year (DESIGN.md 5: the mass-evaluation component of scoring reads this, and only this);
+    when a secretary reported in several, the latest review counts."""
+    from organizations.models import PostTitle
+
+    rows = (
+        ReviewResult.objects.filter(
+            outcome=Outcome.RESULT,
+            reportee__organization_id__in=organization_ids,
+            reportee__post__title=PostTitle.SECRETARY,
+            reportee__session__year=year,
+            reportee__session__state=State.PUBLISHED,
+        )
+        .order_by("reportee__session__ends_on", "reportee__session_id")
+        .values_list("reportee__organization_id", "total")
+    )
+    return dict(rows)

@@ -21,6 +21,8 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    # What the file is for when a page uploaded it for one record (see ImportContext.target).
+    target = models.JSONField(_("imported into"), default=dict, blank=True)
     plans = models.JSONField(_("preview"), default=list, blank=True)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("number of errors"), default=0)

@@ -102,6 +102,9 @@ class ImportContext:
     user: Any
     errors: list = field(default_factory=list)
     shared: dict = field(default_factory=dict)
+    # What the upload is for, when a sheet belongs to one record (e.g. {"scheme": 7} for the
+    # 考核指标 of an assessment scheme): given by the page the file was uploaded from.
+    target: dict = field(default_factory=dict)
 
     def error(self, row, column, message):
         self.errors.append(RowError(row.sheet, row.number, column, str(message)))

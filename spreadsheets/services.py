@@ -32,7 +32,7 @@ class ImportFailed(Exception):
 # --- reading and planning a workbook -------------------------------------------------------
 
 
-def workbook_plan(file, *, user, limits=None):
+def workbook_plan(file, *, user, limits=None, target=None):
     """Check every registered sheet of the workbook and plan what importing would do.
 
     Returns (context, [(importer, plan)]); context.errors lists every bad row. Writes nothing.
@@ -51,7 +51,7 @@ def workbook_plan(file, *, user, limits=None):
             raise WorkbookRefused(
                 _("Your roles do not allow importing the sheet %(names)s.") % {"names": "、".join(refused)}
             )
-        context = ImportContext(user=user)
+        context = ImportContext(user=user, target=dict(target or {}))
         plans = []
         for importer in present:
             rows = _sheet_rows(workbook[importer.name], importer, context, limits)
@@ -129,13 +129,13 @@ def workbook_apply(context, plans):
         importer.apply(plan, context)
 
 
-def workbook_import(file, *, user, dry_run):
+def workbook_import(file, *, user, dry_run, target=None):
     """Check and (unless dry_run) import a workbook in one transaction: all or nothing.
 
     Returns (plans as dicts, errors as dicts). Used by the command line and the jobs below.
     """
     with transaction.atomic():
-        context, plans = workbook_plan(file, user=user)
+        context, plans = workbook_plan(file, user=user, target=target)
         if not context.errors and not dry_run:
             workbook_apply(context, plans)
     return [plan.as_dict() for _importer, plan in plans], [error.as_dict() for error in context.errors]
@@ -145,12 +145,12 @@ def workbook_import(file, *, user, dry_run):
 
 
 @transaction.atomic
-def import_job_create(*, actor, upload):
+def import_job_create(*, actor, upload, target=None):
     """Keep an uploaded workbook (already refused or accepted by check_upload) and start its check."""
     from .tasks import import_check
 
     check_upload(upload, name=upload.name)
-    job = ImportJob(requester=actor, original_name=upload.name[:255])
+    job = ImportJob(requester=actor, original_name=upload.name[:255], target=dict(target or {}))
     job.file.save("upload.xlsx", upload, save=False)
     job.save()
     import_check.delay_on_commit(job.pk)
@@ -166,7 +166,7 @@ def import_job_check(*, job_id):
     job = ImportJob.objects.select_related("requester").get(pk=job_id)
     with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file:
         try:
-            plans, errors = workbook_import(file, user=job.requester, dry_run=True)
+            plans, errors = workbook_import(file, user=job.requester, dry_run=True, target=job.target)
         except WorkbookRefused as refused:
             plans, errors, job.message = [], [], str(refused)
     _store_outcome(job, plans, errors, ok_status=ImportJob.Status.VALID)
@@ -204,7 +204,7 @@ def import_job_apply(*, job_id):
         return
     try:
         with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file, transaction.atomic():
-            context, plans = workbook_plan(file, user=job.requester)
+            context, plans = workbook_plan(file, user=job.requester, target=job.target)
             if context.errors:
                 raise ImportFailed([error.as_dict() for error in context.errors])
             workbook_apply(context, plans)

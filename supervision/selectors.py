@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from organizations.models import Organization
@@ -129,3 +129,34 @@ def admonishment_counts(person_ids):
     """{person id: admonishments recommended for the person}."""
     rows = Admonishment.objects.filter(person_id__in=person_ids).values("person_id").annotate(n=Count("pk")).order_by()
     return {row["person_id"]: row["n"] for row in rows}
+
+
+def notice_points(organization_ids, *, year):
+    """The points of the 通报 of a year naming each organization (or a person of it), with the
+    document number: [(organization id, points, reason, number)], for scoring's deductions."""
+    from .models import NoticeEntry
+
+    rows = (
+        NoticeEntry.objects.filter(organization_id__in=organization_ids, notice__year=year)
+        .select_related("notice")
+        .order_by("organization_id", "notice__sequence", "pk")
+    )
+    return [(row.organization_id, row.points, row.reason, row.notice.number) for row in rows]
+
+
+def overdue_problem_counts(organization_ids, *, year, on):
+    """{organization id: problems of the year concerning it that were overdue by `on`: past
+    their (extended) deadline and not closed by it}; cancelled ones (listed in error) do not count."""
+    from datetime import datetime, time
+
+    end_of = timezone.make_aware(datetime.combine(on, time.max))
+    overdue = Q(deadline__lt=on) & (Q(closed_at__isnull=True) | Q(closed_at__date__gt=F("deadline")))
+    rows = (
+        Problem.objects.filter(organization_id__in=organization_ids, year=year, listed_at__lte=end_of)
+        .exclude(status=Status.CANCELLED)
+        .filter(overdue)
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values_list("organization_id", "n")
+    )
+    return dict(rows)

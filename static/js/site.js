@@ -6,7 +6,7 @@
     if (printer) { event.preventDefault(); window.print(); }
   });
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute("data-confirm");
+    var question = (event.submitter && event.submitter.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
   /* A code slip's QR code opens /vote/#CODE: the fragment never reaches the server. Move it

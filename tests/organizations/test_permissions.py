@@ -75,6 +75,15 @@ TABLE = [
     (Action.READ_REVIEW_RESULTS, Role.SECRETARY, "village_a1a", "town_a1", False),  # a reportee, not the organizer
     (Action.READ_REVIEW_RESULTS, Role.CLERK, "town_a1", "town_a1", False),
     (Action.READ_REVIEW_RESULTS, Role.JUDGE, "county_a", "county_a", False),
+    (Action.FILE_PROJECT, Role.SECRETARY, "village_a1a", "village_a1a", True),
+    (Action.FILE_PROJECT, Role.SECRETARY, "town_a1", "village_a1a", False),
+    (Action.FILE_PROJECT, Role.CLERK, "village_a1a", "village_a1a", False),
+    (Action.REVIEW_PROJECT, Role.STAFF, "county_a", "town_a1", True),
+    (Action.REVIEW_PROJECT, Role.STAFF, "town_a1", "town_a1", False),  # never its own
+    (Action.FILE_APPEAL, Role.SECRETARY, "town_a1", "town_a1", True),
+    (Action.FILE_APPEAL, Role.VIEWER, "town_a1", "town_a1", False),
+    (Action.READ_ASSESSMENT, Role.VIEWER, "city", "town_a1", True),
+    (Action.READ_ASSESSMENT, Role.SECRETARY, "town_a1", "town_a1", False),
 ]
 
 

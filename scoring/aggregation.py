@@ -1,0 +1,289 @@
+"""The year-end aggregation (DESIGN.md 5), set-based for a whole scheme:
+
+- checklist = the completion score of section 3 at the scheme's scoring date (one query for all
+  organizations, checklists.selectors.completion_by_organization);
+- panel = Σ over indicators of the indicator's panel score, scaled so that the indicators'
+  maximum scores sum to 100. An indicator's panel score is the trimmed mean of the submitted
+  judges' scores — with trim_min_judges judges or more (default 5) the single highest and the
+  single lowest are dropped, else the plain mean — computed in one grouped query as
+  (Σ − max − min) / (n − 2). An indicator nobody scored is left out of both sums;
+- mass evaluation = the weighted review score of the organization's secretary (reviews);
+- quarterly = the mean of the quarters held (平时考核);
+- deductions = 通报 points, points per overdue problem and per late item (each source capped
+  as the scheme sets), and manual ones; the scheme's cap applies to the sum;
+- total = Σ weight × component / Σ weights of the components with data − deductions; rank with
+  ties sharing a rank (1, 2, 2, 4, RANK() in the database); grade by the thresholds, with the
+  optional quota on the top grade (those beyond it, in rank order, fall to the next grade;
+  organizations tied at the boundary are treated alike).
+
+Every score, component and total is rounded to two decimals, half up, before it is compared,
+ranked or graded. The database does the counting; what is left, a row per organization, is
+exact Decimal arithmetic here. The results replace the scheme's in one transaction.
+"""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, Sum, Window
+from django.db.models.functions import Rank
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from checklists.selectors import completion_by_organization
+from reviews.selectors import secretary_review_totals
+from supervision.selectors import notice_points, overdue_problem_counts
+
+from .models import (
+    COMPONENTS,
+    DEFAULT_THRESHOLDS,
+    Deduction,
+    DeductionSource,
+    Indicator,
+    JudgeScore,
+    QuarterlyScore,
+    ResultDeduction,
+    SchemeResult,
+    SheetStatus,
+)
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def round2(value):
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def grade_of(total, thresholds):
+    for index, threshold in enumerate(thresholds):
+        if total >= Decimal(str(threshold)):
+            return index
+    return len(thresholds)
+
+
+def trimmed(count, total, highest, lowest, minimum):
+    """The panel score of one indicator for one organization."""
+    if count >= minimum:
+        return round2((total - highest - lowest) / (count - 2))
+    return round2(total / count)
+
+
+def panel_cells(scheme):
+    """{(organization id, indicator id): (n, Σ, max, min)} over the submitted sheets: one query."""
+    rows = (
+        JudgeScore.objects.filter(sheet__scheme=scheme, sheet__status=SheetStatus.SUBMITTED)
+        .values("sheet__organization_id", "indicator_id")
+        .annotate(n=Count("pk"), total=Sum("score"), high=Max("score"), low=Min("score"))
+        .order_by()
+    )
+    return {
+        (row["sheet__organization_id"], row["indicator_id"]): (row["n"], row["total"], row["high"], row["low"])
+        for row in rows
+    }
+
+
+def panel_scores(scheme):
+    """{organization id: (panel component, {indicator id: panel score})}."""
+    maxima = dict(Indicator.objects.filter(scheme=scheme).values_list("pk", "max_score"))
+    per_organization = {}
+    for (organization_id, indicator_id), (n, total, high, low) in panel_cells(scheme).items():
+        score = trimmed(n, Decimal(total), Decimal(high), Decimal(low), scheme.trim_min_judges)
+        per_organization.setdefault(organization_id, {})[indicator_id] = score
+    result = {}
+    for organization_id, scores in per_organization.items():
+        maximum = sum((maxima[pk] for pk in scores), ZERO)
+        result[organization_id] = (round2(sum(scores.values(), ZERO) * 100 / maximum), scores)
+    return result
+
+
+def quarterly_means(organization_ids, year):
+    rows = (
+        QuarterlyScore.objects.filter(organization_id__in=organization_ids, year=year)
+        .values("organization_id")
+        .annotate(n=Count("pk"), total=Sum("score"))
+        .order_by()
+    )
+    return {row["organization_id"]: round2(Decimal(row["total"]) / row["n"]) for row in rows}
+
+
+def _capped(lines, cap):
+    """Lines [(source, points, reason, reference)] of one source, cut at the source's cap."""
+    if cap is None:
+        return lines
+    kept, left = [], Decimal(cap)
+    for source, points, reason, reference in lines:
+        take = min(points, left)
+        if take > 0:
+            kept.append((source, take, reason, reference))
+        left -= take
+    return kept
+
+
+@dataclass
+class Computed:
+    organization_id: int
+    components: dict
+    deductions: list = field(default_factory=list)
+    total: Decimal = ZERO
+    deducted: Decimal = ZERO
+    weights: dict = field(default_factory=dict)
+    rank: int = 0
+    grade: int = 0
+    capped: bool = False
+
+
+def deduction_lines(scheme, organization_ids, checklist_facts):
+    """{organization id: [(source, points, reason, reference)]}, each source capped."""
+    by_organization = {pk: {source: [] for source in DeductionSource} for pk in organization_ids}
+    for organization_id, points, reason, number in notice_points(organization_ids, year=scheme.year):
+        by_organization[organization_id][DeductionSource.NOTICE].append(
+            (DeductionSource.NOTICE, Decimal(points), reason, number)
+        )
+    if scheme.overdue_problem_points:
+        overdue = overdue_problem_counts(organization_ids, year=scheme.year, on=scheme.scoring_date)
+        for organization_id, count in overdue.items():
+            by_organization[organization_id][DeductionSource.OVERDUE_PROBLEM].append(
+                (
+                    DeductionSource.OVERDUE_PROBLEM,
+                    scheme.overdue_problem_points * count,
+                    _("%(n)s overdue problems × %(points)s") % {"n": count, "points": scheme.overdue_problem_points},
+                    "",
+                )
+            )
+    if scheme.late_item_points:
+        for organization_id, (_score, late_items) in checklist_facts.items():
+            if late_items:
+                by_organization[organization_id][DeductionSource.LATE_ITEM].append(
+                    (
+                        DeductionSource.LATE_ITEM,
+                        scheme.late_item_points * late_items,
+                        _("%(n)s late checklist items × %(points)s")
+                        % {"n": late_items, "points": scheme.late_item_points},
+                        "",
+                    )
+                )
+    for organization_id, points, reason in Deduction.objects.filter(
+        scheme=scheme, organization_id__in=organization_ids
+    ).values_list("organization_id", "points", "reason"):
+        by_organization[organization_id][DeductionSource.OTHER].append((DeductionSource.OTHER, points, reason, ""))
+    caps = {
+        DeductionSource.NOTICE: scheme.notice_cap,
+        DeductionSource.OVERDUE_PROBLEM: scheme.overdue_problem_cap,
+        DeductionSource.LATE_ITEM: scheme.late_item_cap,
+        DeductionSource.OTHER: None,
+    }
+    return {
+        pk: [line for source, lines in sources.items() for line in _capped(lines, caps[source])]
+        for pk, sources in by_organization.items()
+    }
+
+
+def compute(scheme, *, progress=None):
+    """The results of every member, without writing (progress(step, percent) is told how far)."""
+    progress = progress or (lambda step, percent: None)
+    members = list(scheme.members.values_list("organization_id", flat=True))
+    progress("checklists", 10)
+    checklist = completion_by_organization(
+        members, year=scheme.year, on=scheme.scoring_date, template=scheme.checklist_template
+    )
+    progress("panel", 35)
+    panel = panel_scores(scheme)
+    progress("mass evaluation", 55)
+    mass = secretary_review_totals(members, year=scheme.year)
+    ordinary = quarterly_means(members, scheme.year)
+    progress("deductions", 70)
+    deductions = deduction_lines(scheme, members, checklist)
+    weights = scheme.weights
+    computed = []
+    for organization_id in members:
+        components = {
+            "checklist": (checklist.get(organization_id) or (None, 0))[0],
+            "panel": (panel.get(organization_id) or (None, {}))[0],
+            "mass": mass.get(organization_id),
+            "ordinary": ordinary.get(organization_id),
+        }
+        present = {name: value for name, value in components.items() if value is not None and weights[name] > 0}
+        row = Computed(organization_id, components, deductions.get(organization_id, []))
+        weight_sum = sum((weights[name] for name in present), ZERO)
+        if weight_sum:
+            row.weights = {name: str(round2(weights[name] * 100 / weight_sum)) for name in present}
+            weighted = round2(sum((weights[name] * value for name, value in present.items()), ZERO) / weight_sum)
+        else:
+            weighted = ZERO
+        deducted = round2(sum((points for _source, points, _reason, _ref in row.deductions), ZERO))
+        if scheme.deduction_cap is not None:
+            deducted = min(deducted, round2(scheme.deduction_cap))
+        row.deducted = deducted
+        row.total = round2(weighted - deducted)
+        computed.append(row)
+    thresholds = scheme.thresholds or DEFAULT_THRESHOLDS
+    for row in computed:
+        row.grade = grade_of(row.total, thresholds)
+    _quota_apply(scheme, computed)
+    return computed
+
+
+def _quota_apply(scheme, computed):
+    """The optional quota on the top grade: a number, or a share of the organizations assessed."""
+    if scheme.quota_count is not None:
+        quota = scheme.quota_count
+    elif scheme.quota_numerator is not None:
+        quota = len(computed) * scheme.quota_numerator // scheme.quota_denominator
+    else:
+        return
+    top = sorted((row for row in computed if row.grade == 0), key=lambda row: row.total, reverse=True)
+    kept, index = 0, 0
+    while index < len(top):
+        tied = [row for row in top[index:] if row.total == top[index].total]
+        if kept + len(tied) > quota:
+            for row in top[index:]:
+                row.grade, row.capped = 1, True
+            return
+        kept += len(tied)
+        index += len(tied)
+
+
+@transaction.atomic
+def store(scheme, computed):
+    """Replace the scheme's results; ranks by RANK() over the stored totals (1, 2, 2, 4)."""
+    SchemeResult.objects.filter(scheme=scheme).delete()
+    results = SchemeResult.objects.bulk_create(
+        [
+            SchemeResult(
+                scheme=scheme,
+                organization_id=row.organization_id,
+                **{name: row.components[name] for name in COMPONENTS},
+                deductions=row.deducted,
+                total=row.total,
+                rank=0,
+                grade=row.grade,
+                capped=row.capped,
+                weights=row.weights,
+            )
+            for row in computed
+        ],
+        batch_size=1000,
+    )
+    by_organization = {result.organization_id: result for result in results}
+    ResultDeduction.objects.bulk_create(
+        [
+            ResultDeduction(
+                result=by_organization[row.organization_id],
+                source=source,
+                points=points,
+                reason=reason[:300],
+                reference=reference,
+            )
+            for row in computed
+            for source, points, reason, reference in row.deductions
+        ],
+        batch_size=1000,
+    )
+    ranked = SchemeResult.objects.filter(scheme=scheme).annotate(position=Window(Rank(), order_by=F("total").desc()))
+    ranks = dict(ranked.values_list("pk", "position"))
+    for result in results:
+        result.rank = ranks[result.pk]
+    SchemeResult.objects.bulk_update(results, ["rank"], batch_size=1000)
+    scheme.__class__.objects.filter(pk=scheme.pk).update(aggregated_at=timezone.now())
+    return results
