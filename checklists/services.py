@@ -298,7 +298,10 @@ def checklist_item_add(*, actor, checklist, reason, **fields):
     checklist = Checklist.objects.select_for_update().select_related("template").get(pk=checklist.pk)
     if fields.get("deadline") and fields["deadline"].year != checklist.template.year:
         raise ValidationError(
-            {"deadline": _("The deadline must fall in %(year)s, the checklist's year.") % {"year": checklist.template.year}}
+            {
+                "deadline": _("The deadline must fall in %(year)s, the checklist's year.")
+                % {"year": checklist.template.year}
+            }
         )
     fields.setdefault("position", (checklist.items.count() + 1) * 10)
     item = _save(ChecklistItem(checklist=checklist, **fields), actor=actor, reason=reason)

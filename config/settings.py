@@ -86,8 +86,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent writers (runserver threads, an in-process worker) wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Concurrent writers (runserver threads, an in-process worker, phones voting at once) wait
+    # instead of failing: every transaction takes the write lock when it begins (a read that
+    # later writes could not upgrade its lock while another writer waits: "database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"
@@ -195,8 +197,13 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The ballot path leaves no trace of when a ballot was cast (DESIGN.md 6), in runserver's
+    # request log either.
+    "filters": {"no_ballot_path": {"()": "config.logging.BallotPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_ballot_path"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # runserver's request log, through the filtered handler (Django's own has no filter).
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 if not DEBUG:

@@ -24,6 +24,15 @@ class ReviewSessionAdmin(SimpleHistoryAdmin):
     readonly_fields = ["state", "results_at"]
     inlines = [VenueInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once rating has opened, rules and venues are fixed: a repair would change results.
+        if obj is not None and not obj.is_editable:
+            return [field.name for field in obj._meta.fields]
+        return super().get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.is_editable
+
 
 @admin.register(Reportee)
 class ReporteeAdmin(SimpleHistoryAdmin):
@@ -39,6 +48,11 @@ class ReporteeAdmin(SimpleHistoryAdmin):
 class RaterGroupAdmin(SimpleHistoryAdmin):
     list_display = ["name", "venue", "weight", "expected"]
     raw_id_fields = ["venue"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.venue.session.is_editable:
+            return ["venue", "name", "weight", "expected", "position"]
+        return super().get_readonly_fields(request, obj)
 
 
 @admin.register(Consequence)

@@ -23,6 +23,7 @@ TOWN = "440823001"  # 遂城镇, 遂溪县
 VILLAGES = ["440823001002", "440823001003", "440823001004"]
 WEAK_VILLAGE = "440823001004"  # its secretary is rated 不称职 two years running
 MEILU = "440883001"  # 梅录街道, 吴川市
+WUCHUAN = "440883"
 
 
 def _account(username, full_name, organization, role, person=None):
@@ -58,6 +59,8 @@ def build(stdout):
 
     this_year = _session(staff, town, today.year, today - timedelta(days=3), two_layers=True)
     _run(this_year, staff, teller, rng, weak_pk=this_year.reportees.get(person=weak).pk, comment=True)
+
+    _county_review(today, rng)
 
     meilu = Organization.objects.get(code=MEILU)
     open_session = services.session_create(
@@ -98,6 +101,50 @@ def build(stdout):
         ("sx_teller", town.name, str(Role.STAFF.label) + "（第二计票录入）"),
         ("sx_village_secretary", weak.organization.name_with_town, str(Role.SECRETARY.label) + "（述职对象）"),
     ]
+
+
+def _county_review(today, rng):
+    """吴川市's town secretaries report to the county, rated by phone: the mass-evaluation
+    component of the county's year-end assessment reads these results."""
+    staff = User.objects.get(username="wc_staff")
+    county = Organization.objects.get(code=WUCHUAN)
+    session = services.session_create(
+        actor=staff,
+        organizer=county,
+        year=today.year,
+        title=f"吴川市{today.year}年度乡镇（街道）党（工）委书记抓基层党建述职评议",
+        level=Level.TOWN_SECRETARIES,
+        starts_on=today - timedelta(days=6),
+        ends_on=today - timedelta(days=5),
+        grade_set=GradeSet.PARTY_BUILDING,
+    )
+    venue = services.venue_add(
+        actor=staff, session=session, name="吴川市会场", organization=county, held_on=today - timedelta(days=6)
+    )
+    groups = [
+        services.group_add(actor=staff, venue=venue, name="市领导", weight=Decimal(30), expected=7),
+        services.group_add(actor=staff, venue=venue, name="市直单位和乡镇代表", weight=Decimal(70), expected=30),
+    ]
+    towns = Organization.objects.filter(parent=county, kind__in=["town", "township", "subdistrict"])
+    services.reportees_add(
+        actor=staff, session=session, organizations=towns, titles=[PostTitle.SECRETARY], venues=[venue]
+    )
+    services.session_advance(actor=staff, session=session, to=State.PRE_CHECK)
+    for reportee in session.reportees.all():
+        services.precheck_record(actor=staff, reportee=reportee, verdict=Verdict.CONSISTENT)
+    services.session_advance(actor=staff, session=session, to=State.OPEN)
+    reportees = list(venue.reportees.order_by("order", "pk"))
+    leaning = {reportee.pk: rng.choice([[60, 35, 5, 0], [40, 50, 9, 1], [25, 55, 17, 3]]) for reportee in reportees}
+    for group in groups:
+        _batch, codes = services.codes_generate(actor=staff, group=group, count=group.expected)
+        for code in codes[: group.expected - rng.randint(0, 2)]:
+            services.ballot_cast(
+                code=code,
+                answers={r.pk: {"grade": rng.choices(range(4), leaning[r.pk])[0]} for r in reportees},
+            )
+    services.session_advance(actor=staff, session=session, to=State.CLOSED)
+    services.results_compute_now(session_id=session.pk)
+    services.session_advance(actor=staff, session=session, to=State.PUBLISHED)
 
 
 def _session(staff, town, year, day, *, two_layers):

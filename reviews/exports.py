@@ -6,12 +6,11 @@ from django.utils.translation import gettext_lazy
 
 from organizations.exports import SubtreeExport
 from organizations.models import Organization
-from organizations.permissions import Action, has_permission
-from organizations.subtree import within
+from organizations.permissions import Action
 from spreadsheets.registry import ExportColumn, ExportSpec
 
 from .models import Consequence, ConsequenceKind, ConsequenceStatus, GroupResult, Outcome, ReviewResult, ReviewSession
-from .selectors import MIN_BALLOTS_FOR_DISTRIBUTION
+from .selectors import MIN_BALLOTS_FOR_DISTRIBUTION, barred, may_read_results
 
 CHUNK = 2000
 
@@ -28,7 +27,7 @@ class SessionExport(ExportSpec):
 
     def allowed(self, user, params):
         session = self.session(params)
-        return session is not None and has_permission(user, Action.READ_REVIEW_RESULTS, session.organizer)
+        return session is not None and may_read_results(user, session)
 
     def title(self, params):
         session = self.session(params)
@@ -96,7 +95,7 @@ class SummaryExport(SessionExport):
                 yield [
                     *row[:11],
                     *distribution,
-                    row[15],
+                    row[15] if rated >= MIN_BALLOTS_FOR_DISTRIBUTION else "",
                     yes if row[16] else no,
                     row[17],
                     _grade_label(session, row[18]),
@@ -203,15 +202,14 @@ class BarredExport(SubtreeExport):
         return params
 
     def rows(self, params):
+        return self.rows_for(params, None)
+
+    def rows_for(self, params, user):
+        """Only consequences of reviews whose results the requester reads."""
         organization = Organization.objects.get(code=params["org"])
         kinds = [params["bar"]] if params.get("bar") else [ConsequenceKind.NO_SUBSIDY, ConsequenceKind.NO_AWARDS]
         rows = (
-            Consequence.objects.filter(
-                within(organization, through="result__reportee__organization__"),
-                applies_to=params["year"],
-                kind__in=kinds,
-                status__in=["adopted", "done"],
-            )
+            barred(organization, user, year=params["year"], kind=kinds)
             .order_by("result__reportee__organization__path", "person__name", "kind")
             .values_list(
                 "person__name",

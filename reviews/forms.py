@@ -50,6 +50,8 @@ class NumbersField(forms.CharField):
             numbers = [Decimal(part) for part in parts]
         except InvalidOperation:
             raise forms.ValidationError(_("Write numbers separated by commas, e.g. 100,80,60,0.")) from None
+        if any(not n.is_finite() or n < 0 or n > 1000 or n != n.quantize(Decimal("0.01")) for n in numbers):
+            raise forms.ValidationError(_("Each number lies between 0 and 1000, with at most two decimals."))
         return [int(n) if n == n.to_integral_value() else float(n) for n in numbers]
 
 
@@ -69,11 +71,17 @@ class SessionForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    points = NumbersField(label=_("points per grade, best first"), required=False, help_text=_("empty: 100, 80, 60, 0"))
-    thresholds = NumbersField(
-        label=_("final grade thresholds, best first"), required=False, help_text=_("empty: 90, 70, 60")
+    points = NumbersField(
+        label=_("points per grade, best first"),
+        required=False,
+        help_text=_("empty: 100, 80, 60, 0 for four grades; 100, 80, 0 for three"),
     )
-    veto = ShareField(label=_("veto share of the worst grade"), initial="1/2")
+    thresholds = NumbersField(
+        label=_("final grade thresholds, best first"),
+        required=False,
+        help_text=_("empty: 90, 70, 60 (90, 70 for three grades), in percent of the highest score"),
+    )
+    veto = ShareField(label=_("veto share of the worst grade (empty or 0: no veto)"), initial="1/2", required=False)
     veto_strict = forms.BooleanField(label=_("veto only when the share is exceeded (not when reached)"), required=False)
     quorum = ShareField(label=_("quorum of a group's expected raters"), initial="2/3")
     cap = ShareField(label=_("cap on the top grade (empty: none)"), required=False)
@@ -90,7 +98,7 @@ class SessionForm(forms.Form):
 
     def service_fields(self):
         data = dict(self.cleaned_data)
-        veto, quorum, cap = data.pop("veto"), data.pop("quorum"), data.pop("cap")
+        veto, quorum, cap = data.pop("veto") or (0, 1), data.pop("quorum"), data.pop("cap")
         data.update(
             veto_numerator=veto[0],
             veto_denominator=veto[1],
@@ -116,7 +124,7 @@ class SessionForm(forms.Form):
             "dimensions": session.dimensions,
             "points": ", ".join(str(p) for p in session.points),
             "thresholds": ", ".join(str(t) for t in session.thresholds),
-            "veto": share_text(session.veto_numerator, session.veto_denominator),
+            "veto": share_text(session.veto_numerator, session.veto_denominator) if session.veto_numerator else "",
             "veto_strict": session.veto_strict,
             "quorum": share_text(session.quorum_numerator, session.quorum_denominator),
             "cap": share_text(session.cap_numerator, session.cap_denominator),
@@ -186,7 +194,9 @@ class PrecheckForm(forms.Form):
         label=_("verdict"), choices=[c for c in Verdict.choices if c[0] != Verdict.PENDING], widget=forms.RadioSelect
     )
     notes = forms.CharField(
-        label=_("notes (required unless consistent)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("notes (required unless consistent with the records)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -347,6 +357,22 @@ class BallotForm(forms.Form):
             self.fields[comment] = forms.CharField(label=_("opinion (optional)"), required=False, max_length=500)
             names.append(comment)
             self.rows.append((reportee, names))
+
+    def clean(self):
+        """Every reportee is rated or abstained: each one missing is marked on its own card."""
+        cleaned = super().clean()
+        for reportee in self.reportees:
+            key = f"r{reportee.pk}"
+            if self.session.scored:
+                if cleaned.get(f"{key}_abstain"):
+                    continue
+                count = len(self.session.dimensions) or 1
+                missing = [i for i in range(count) if cleaned.get(f"{key}_score_{i}") is None]
+                for i in missing:
+                    self.add_error(f"{key}_score_{i}", _("Give a score, or choose abstain."))
+            elif not cleaned.get(f"{key}_grade"):
+                self.add_error(f"{key}_grade", _("Choose a grade, or abstain."))
+        return cleaned
 
     def rating_fields(self):
         return [(reportee, [self[name] for name in names]) for reportee, names in self.rows]

@@ -2,7 +2,7 @@
 
 Anonymity is a property of the tables themselves: a Ballot keeps its venue, rater group and
 day, and its answers; nothing links it to a code, a user, a client or a time finer than the
-day, no history is recorded for it, and its keys are random (tests/reviews/test_anonymity.py
+day, no history is recorded for it, and its keys are random (tests/reviews/test_ballots.py
 fails if a link is ever added). What an administrator with full database access can and
 cannot learn is in the README.
 """
@@ -154,7 +154,13 @@ class Venue(models.Model):
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
         ordering = ["session", "position", "pk"]
-        constraints = [models.UniqueConstraint(fields=["session", "name"], name="venue_unique_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "name"],
+                name="venue_unique_name",
+                violation_error_message=_("The review has a venue of this name already."),
+            )
+        ]
 
     def __str__(self):
         return self.name

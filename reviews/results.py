@@ -134,7 +134,7 @@ def at_quorum(session, valid, expected):
 
 
 def vetoed(session, worst, rated):
-    if not rated:
+    if not rated or not session.veto_numerator:  # a veto share of 0 (or none): no veto
         return False
     left, right = worst * session.veto_denominator, session.veto_numerator * rated
     return left > right if session.veto_strict else left >= right

@@ -13,6 +13,7 @@ from supervision.selectors import admonishment_counts, problem_facts
 
 from .models import (
     Ballot,
+    BallotAnswer,
     CodeBatch,
     Consequence,
     ConsequenceKind,
@@ -31,9 +32,17 @@ from .models import (
 MIN_BALLOTS_FOR_DISTRIBUTION = 5
 
 
+def _reporting_in(user):
+    return Reportee.objects.filter(person__user=user).values("session")
+
+
 def sessions_visible(user):
-    """Reviews whose organizer the user may read the results of, or set up."""
-    return ReviewSession.objects.filter(organizer__in=organizations_where(user, Action.READ_REVIEW_RESULTS))
+    """Reviews whose organizer the user may read the results of, or set up — except those in
+    which the user reports: a reportee sees only his or her own result (DESIGN.md 6), even one
+    who also holds a role at the organizer."""
+    return ReviewSession.objects.filter(organizer__in=organizations_where(user, Action.READ_REVIEW_RESULTS)).exclude(
+        pk__in=_reporting_in(user)
+    )
 
 
 def sessions_manageable(user):
@@ -45,7 +54,10 @@ def may_manage(user, session):
 
 
 def may_read_results(user, session):
-    return has_permission(user, Action.READ_REVIEW_RESULTS, session.organizer)
+    return (
+        has_permission(user, Action.READ_REVIEW_RESULTS, session.organizer)
+        and not session.reportees.filter(person__user=user).exists()
+    )
 
 
 def session_list(user, *, year=None):
@@ -143,12 +155,9 @@ def live_tally(venue):
 
 
 def batches_of(venue):
-    return (
-        CodeBatch.objects.filter(group__venue=venue)
-        .select_related("group", "created_by")
-        .annotate(unused=Count("codes", filter=Q(codes__used=False)))
-        .order_by("-created_at")
-    )
+    """The printings of code slips. How many of a printing's codes were used is not shown: a
+    printing of one slip for a known person would tell whether, and when, that person voted."""
+    return CodeBatch.objects.filter(group__venue=venue).select_related("group", "created_by").order_by("-created_at")
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -173,9 +182,24 @@ def results_table(session):
     for reportee in reportees:
         reportee.result_row = getattr(reportee, "result", None)
         for row in reportee.group_results.all():
+            # Fewer than 5 ballots: neither distribution nor mean, which would give the ballots away.
             row.show_distribution = row.rated >= MIN_BALLOTS_FOR_DISTRIBUTION
             row.cells = list(zip(grades, row.distribution[: len(grades)], strict=True))
     return reportees
+
+
+def opinions(session):
+    """{reportee id: [opinion, …]}: what raters wrote in the 意见 box, for the organizer. The
+    order is by text, not by ballot: nothing hints at which ballot wrote what."""
+    found = {}
+    for reportee_id, comment in (
+        BallotAnswer.objects.filter(group__venue__session=session)
+        .exclude(comment="")
+        .order_by("reportee_id", "comment")
+        .values_list("reportee_id", "comment")
+    ):
+        found.setdefault(reportee_id, []).append(comment)
+    return found
 
 
 def share_good(results):
@@ -199,7 +223,7 @@ def grade_shares_by_child(organization, user, *, year):
         outcome=Outcome.RESULT,
         reportee__session__year=year,
         reportee__session__state=State.PUBLISHED,
-        reportee__session__organizer__in=organizations_where(user, Action.READ_REVIEW_RESULTS),
+        reportee__session__in=sessions_visible(user),
     )
     rollup = rollup_by_child(
         results,
@@ -211,12 +235,18 @@ def grade_shares_by_child(organization, user, *, year):
     children = Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
     rows = children_with_rollup(children.order_by("code"), rollup, {"graded": 0, "good": 0})
     for row in rows:
-        row.share = (Decimal(row.good) * 100 / row.graded).quantize(Decimal("0.1")) if row.graded else None
+        row.share = (
+            (Decimal(row.good) * 100 / row.graded).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if row.graded
+            else None
+        )
     overall = results.filter(within(organization, through="reportee__organization__")).aggregate(
         graded=Count("pk"), good=Count("pk", filter=Q(grade__lte=1))
     )
     overall["share"] = (
-        (Decimal(overall["good"]) * 100 / overall["graded"]).quantize(Decimal("0.1")) if overall["graded"] else None
+        (Decimal(overall["good"]) * 100 / overall["graded"]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if overall["graded"]
+        else None
     )
     return rows, overall
 
@@ -229,14 +259,15 @@ def consequences_of(session):
     )
 
 
-def barred(organization, *, year, kind):
+def barred(organization, user, *, year, kind):
     """People barred in `year` (no performance subsidy, or no awards) by an adopted consequence
-    of a review of organizations in the subtree."""
+    of a review of organizations in the subtree — only of reviews whose results the user reads."""
     return (
         Consequence.objects.filter(
             within(organization, through="result__reportee__organization__"),
+            result__reportee__session__in=sessions_visible(user) if user is not None else ReviewSession.objects.all(),
             applies_to=year,
-            kind=kind,
+            kind__in=[kind] if isinstance(kind, str) else kind,
             status__in=["adopted", "done"],
         )
         .select_related("person", "result__reportee__organization__parent__parent", "result__reportee__session")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,16 +68,27 @@ def _editable(session):
 
 def _rules_check(session):
     grades = len(GRADES[session.grade_set])
+    top = Decimal(session.score_max) if session.scored else None
     if not session.points:
         session.points = DEFAULT_POINTS[grades]
     if not session.thresholds:
-        session.thresholds = DEFAULT_THRESHOLDS[grades]
+        # The default thresholds are in percent of the best: a score ballot out of 10 is graded
+        # by 9 / 7 / 6, not by 90 / 70 / 60.
+        scale = Decimal(session.score_max) / 100 if session.scored else Decimal(max(session.points)) / 100
+        session.thresholds = [float(Decimal(t) * scale) for t in DEFAULT_THRESHOLDS[grades]]
     if len(session.points) != grades:
         raise ValidationError({"points": _("Give one point value per grade, best first.")})
+    if list(session.points) != sorted(session.points, reverse=True):
+        raise ValidationError({"points": _("Points go from the best grade down.")})
     if len(session.thresholds) != grades - 1:
         raise ValidationError({"thresholds": _("Give one threshold fewer than there are grades.")})
     if list(session.thresholds) != sorted(session.thresholds, reverse=True):
         raise ValidationError({"thresholds": _("Thresholds go from the best grade down.")})
+    best = top if top is not None else Decimal(str(max(session.points)))
+    if Decimal(str(session.thresholds[0])) > best:
+        raise ValidationError(
+            {"thresholds": _("A threshold above %(best)s can never be reached.") % {"best": best.normalize()}}
+        )
     if session.veto_numerator > session.veto_denominator or session.quorum_numerator > session.quorum_denominator:
         raise ValidationError(_("A share cannot be more than one whole."))
     if session.cap_numerator is not None and session.cap_numerator > session.cap_denominator:
@@ -153,6 +165,9 @@ def session_advance(*, actor, session, to):
 
 
 def _ready_check(session):
+    homeless = session.reportees.filter(venues__isnull=True).values_list("person__name", flat=True)
+    if homeless:
+        raise ValidationError(_("%(names)s are rated at no venue yet.") % {"names": "、".join(homeless)})
     venues = list(session.venues.all())
     if not venues:
         raise ValidationError(_("Add at least one venue first."))
@@ -377,6 +392,18 @@ def codes_generate(*, actor, group, count):
     session = group.venue.session
     if session.state not in {State.PREPARING, State.PRE_CHECK, State.OPEN}:
         raise ValidationError(_("The rating is closed: no more codes."))
+    group = RaterGroup.objects.select_for_update().get(pk=group.pk)
+    printed = CodeBatch.objects.filter(group=group, voided=False).aggregate(n=Sum("count"))["n"] or 0
+    if printed + count > group.expected:
+        raise ValidationError(
+            {
+                "count": _(
+                    "%(group)s expects %(expected)s raters and %(printed)s codes are printed already: "
+                    "void the slips that were lost before printing more."
+                )
+                % {"group": group.name, "expected": group.expected, "printed": printed}
+            }
+        )
     batch = _save(CodeBatch(group=group, count=count, created_by=actor), actor=actor, reason=_("codes printed"))
     codes = set()
     while len(codes) < count:
@@ -395,16 +422,22 @@ def batch_void(*, actor, batch):
 
 
 class BallotRefused(Exception):
-    """Why a code cannot vote, in the rater's words."""
+    """Why a code cannot vote, in the rater's words; `guess` when the code is not one at all."""
+
+    def __init__(self, message, *, guess=False):
+        super().__init__(message)
+        self.guess = guess
 
 
 def ballot_code_lookup(code):
     """The code's venue and group if it can vote now, else BallotRefused with the reason."""
     if not code_normalize(code):
-        raise BallotRefused(_("This is not a valid code: check the letters and digits on your slip."))
+        raise BallotRefused(_("This is not a valid code: check the letters and digits on your slip."), guess=True)
     found = BallotCode.objects.filter(digest=code_digest(code)).select_related("batch__group__venue__session").first()
     if found is None or found.batch.voided:
-        raise BallotRefused(_("This code is not valid. Check it against your slip, or ask the staff at the venue."))
+        raise BallotRefused(
+            _("This code is not valid. Check it against your slip, or ask the staff at the venue."), guess=True
+        )
     if found.used:
         raise BallotRefused(_("This code has been used already: each code casts one ballot."))
     group = found.batch.group
@@ -486,8 +519,16 @@ def _paper_clean(session, group, header, counts):
     """The checks of a paper count (DESIGN.md 6): the tally sheet adds up, and no reportee has
     more ratings than there are valid ballots."""
     expected = group.expected
-    if header["present"] > expected:
-        raise ValidationError({"present": _("More are present than were expected (%(n)s).") % {"n": expected}})
+    phone = Ballot.objects.filter(group=group).count()
+    if header["present"] + phone > expected:
+        raise ValidationError(
+            {
+                "present": _(
+                    "With %(phone)s ballots by phone, at most %(n)s can be present on paper (%(expected)s expected)."
+                )
+                % {"phone": phone, "n": max(0, expected - phone), "expected": expected}
+            }
+        )
     if header["issued"] > header["present"]:
         raise ValidationError({"issued": _("More ballots were issued than raters are present.")})
     if header["collected"] > header["issued"]:

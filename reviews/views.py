@@ -39,6 +39,11 @@ from .models import (
 )
 
 
+def _number(value):
+    """A posted id, or 0 (which matches nothing) when it is not a number."""
+    return int(value) if value and str(value).isdigit() else 0
+
+
 def _year(request):
     value = request.GET.get("year", "")
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
@@ -232,16 +237,17 @@ def venue_detail(request, pk):
         messages.success(request, _("The rater group has been added."))
         return redirect("reviews:venue", pk=venue.pk)
     if action == "remove_group":
-        group = get_object_or_404(RaterGroup, pk=request.POST.get("group", "0") or 0, venue=venue)
+        group = get_object_or_404(RaterGroup, pk=_number(request.POST.get("group")), venue=venue)
         try:
             services.group_remove(actor=request.user, group=group)
         except services.ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("reviews:venue", pk=venue.pk)
     if action == "void":
-        batch = get_object_or_404(CodeBatch, pk=request.POST.get("batch", "0") or 0, group__venue=venue)
-        count = services.batch_void(actor=request.user, batch=batch)
-        messages.success(request, _("%(count)s unused codes voided.") % {"count": count})
+        batch = get_object_or_404(CodeBatch, pk=_number(request.POST.get("batch")), group__venue=venue)
+        services.batch_void(actor=request.user, batch=batch)
+        # How many were unused is not said: it would tell whether a known slip was used.
+        messages.success(request, _("The unused codes of that printing no longer work."))
         return redirect("reviews:venue", pk=venue.pk)
     context = {
         "venue": venue,
@@ -325,7 +331,8 @@ def paper_entry(request, pk, number):
     reportees = list(group.venue.reportees.select_related("person").order_by("order", "pk"))
     entry = group.paper_entries.filter(number=number).select_related("entered_by").first()
     other = group.paper_entries.exclude(number=number).select_related("entered_by").first()
-    initial = PaperForm.initial_from(entry, reportees) if entry else {"present": group.expected}
+    # 实到 is typed by the teller, never prefilled with the expected number.
+    initial = PaperForm.initial_from(entry, reportees) if entry else {}
     form = PaperForm(request.POST or None, session=session, reportees=reportees, initial=initial)
     differences = []
     if request.method == "POST" and form.is_valid():
@@ -490,6 +497,7 @@ def results(request, pk):
         "rows": rows,
         "share": selectors.session_share(session),
         "may_manage": may_manage,
+        "opinions": selectors.opinions(session),
     }
     return render(request, "reviews/results.html", context)
 
@@ -555,7 +563,7 @@ def barred(request):
         raise PermissionDenied
     year = _year(request)
     lists = [
-        (kind, ConsequenceKind(kind).label, selectors.barred(organization, year=year, kind=kind))
+        (kind, ConsequenceKind(kind).label, selectors.barred(organization, request.user, year=year, kind=kind))
         for kind in (ConsequenceKind.NO_SUBSIDY, ConsequenceKind.NO_AWARDS)
     ]
     return render(request, "reviews/barred.html", {"organization": organization, "year": year, "lists": lists})
@@ -616,7 +624,8 @@ def vote(request):
     step = request.POST.get("step") if request.method == "POST" else None
     if step is None:
         return _vote_render(request, "reviews/vote_code.html", {"form": CodeForm()})
-    wait = wait_seconds(request)
+    # Only trying a code waits: a rater who already passed that step never loses a filled-in form.
+    wait = wait_seconds(request) if step != "cast" else 0
     if wait:
         return _vote_render(
             request,
@@ -631,7 +640,8 @@ def vote(request):
     try:
         group = services.ballot_code_lookup(code)
     except services.BallotRefused as refused:
-        failure(request)
+        if refused.guess:  # a used code, or rating not open, is no guess
+            failure(request)
         return _vote_render(request, "reviews/vote_code.html", {"form": code_form, "refusal": str(refused)}, status=400)
     session = group.venue.session
     reportees = group.venue.reportees.select_related("person", "organization__parent__parent").order_by("order", "pk")

@@ -43,6 +43,7 @@ from .models import (
     JudgeScore,
     QuarterlyScore,
     ResultDeduction,
+    SchemeKind,
     SchemeResult,
     SheetStatus,
 )
@@ -183,6 +184,8 @@ def compute(scheme, *, progress=None):
     """The results of every member, without writing (progress(step, percent) is told how far)."""
     progress = progress or (lambda step, percent: None)
     members = list(scheme.members.values_list("organization_id", flat=True))
+    if scheme.kind == SchemeKind.PROJECTS:
+        return _compute_projects(scheme, members, progress)
     progress("checklists", 10)
     checklist = completion_by_organization(
         members, year=scheme.year, on=scheme.scoring_date, template=scheme.checklist_template
@@ -216,6 +219,25 @@ def compute(scheme, *, progress=None):
             deducted = min(deducted, round2(scheme.deduction_cap))
         row.deducted = deducted
         row.total = round2(weighted - deducted)
+        computed.append(row)
+    thresholds = scheme.thresholds or DEFAULT_THRESHOLDS
+    for row in computed:
+        row.grade = grade_of(row.total, thresholds)
+    _quota_apply(scheme, computed)
+    return computed
+
+
+def _compute_projects(scheme, members, progress):
+    """A competitive evaluation of projects: the jury's panel score only, no deductions (those
+    concern the organization's year, not its project)."""
+    progress("panel", 40)
+    panel = panel_scores(scheme)
+    computed = []
+    for organization_id in members:
+        score = (panel.get(organization_id) or (None, {}))[0]
+        row = Computed(organization_id, {"checklist": None, "panel": score, "mass": None, "ordinary": None})
+        row.weights = {"panel": "100.00"} if score is not None else {}
+        row.total = score if score is not None else ZERO
         computed.append(row)
     thresholds = scheme.thresholds or DEFAULT_THRESHOLDS
     for row in computed:

@@ -297,7 +297,12 @@ class QuarterlyScore(models.Model):
         _("score"), max_digits=5, decimal_places=2, validators=[MinValueValidator(ZERO), MaxValueValidator(100)]
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     history = HistoricalRecords()
 
@@ -513,10 +518,10 @@ class Project(models.Model):
     )
     filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
     # The review against 切口小、有难度、示范强、能落实 (DESIGN.md 5).
-    small_scope = models.BooleanField(_("small in scope (切口小)"), null=True)
-    difficult = models.BooleanField(_("difficult (有难度)"), null=True)
-    exemplary = models.BooleanField(_("exemplary (示范强)"), null=True)
-    feasible = models.BooleanField(_("feasible (能落实)"), null=True)
+    small_scope = models.BooleanField(_("small in scope (切口小)"), null=True, blank=True)
+    difficult = models.BooleanField(_("difficult (有难度)"), null=True, blank=True)
+    exemplary = models.BooleanField(_("exemplary (示范强)"), null=True, blank=True)
+    feasible = models.BooleanField(_("feasible (能落实)"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

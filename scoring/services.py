@@ -154,6 +154,7 @@ def scheme_copy(*, actor, scheme, year, name):
 
 @transaction.atomic
 def members_add(*, actor, scheme, organizations):
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _editable(scheme)
     have = set(scheme.members.values_list("organization_id", flat=True))
     new = [SchemeMember(scheme=scheme, organization=o) for o in organizations if o.pk not in have]
@@ -180,6 +181,7 @@ def member_remove(*, actor, scheme, organization):
 
 @transaction.atomic
 def indicator_add(*, actor, scheme, **fields):
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _editable(scheme)
     fields.setdefault("position", scheme.indicators.count() + 1)
     return _save(Indicator(scheme=scheme, **fields), actor=actor, reason=_("indicator added"))
@@ -261,6 +263,7 @@ def conflicts(judges, organizations, *, year):
 
 @transaction.atomic
 def panel_add(*, actor, scheme, name):
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _editable(scheme)
     return _save(Panel(scheme=scheme, name=name.strip()), actor=actor, reason=_("panel added"))
 
@@ -269,8 +272,8 @@ def panel_add(*, actor, scheme, name):
 def panel_assign(*, actor, panel, judges=(), organizations=()):
     """Add judges and organizations to a panel: every judge of it scores every organization of it,
     except the pairs the conflict rule forbids. Returns the refused pairs [(judge, organization,
-    reason)]. Organizations must be in the scheme; judges must hold the judge role above them."""
-    scheme = panel.scheme
+    reason)]. Organizations must be in the scheme."""
+    scheme = Scheme.objects.select_for_update().get(pk=panel.scheme_id)
     _editable(scheme)
     members = set(scheme.members.values_list("organization_id", flat=True))
     outside = [o for o in organizations if o.pk not in members]
@@ -421,6 +424,7 @@ def sheet_import(*, actor, sheet, scores):
 
 @transaction.atomic
 def deduction_add(*, actor, scheme, organization, points, reason):
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.state in {SchemeState.FINAL, SchemeState.SUPERSEDED, SchemeState.PUBLISHED}:
         raise ValidationError(_("The results are announced: a change needs a correction."))
     if not scheme.members.filter(organization=organization).exists():
@@ -578,6 +582,7 @@ def aggregation_run(*, run_id):
 @transaction.atomic
 def appeal_file(*, actor, scheme, organization, reason):
     """申诉 by the organization's secretary while the results are announced."""
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.state != SchemeState.PUBLISHED or timezone.localdate() > scheme.publication_ends_on:
         raise ValidationError(_("Appeals are filed while the results are announced."))
     if not reason.strip():
@@ -812,6 +817,7 @@ def project_review(
 
 @transaction.atomic
 def project_report_add(*, actor, project, stage, date, content, uploads=(), attachment_ids=()):
+    project = Project.objects.select_for_update().select_related("organization").get(pk=project.pk)
     if project.status != ProjectStatus.APPROVED:
         raise ValidationError(_("Progress is reported for a project in the library, until its acceptance."))
     if date > timezone.localdate():
@@ -875,6 +881,7 @@ def evaluation_create(*, actor, owner, year, name, projects, scoring_date):
 @transaction.atomic
 def grants_award(*, actor, evaluation, projects, amount):
     """专项党费 for the projects selected from the evaluation's ranking (e.g. the top 5)."""
+    evaluation = Scheme.objects.select_for_update().get(pk=evaluation.pk)
     if evaluation.kind != SchemeKind.PROJECTS or evaluation.state not in {SchemeState.PUBLISHED, SchemeState.FINAL}:
         raise ValidationError(_("Grants follow an announced evaluation of projects."))
     if amount is None or amount <= 0:

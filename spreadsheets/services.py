@@ -252,11 +252,11 @@ def export_job_run(*, job_id):
         status=ExportJob.Status.RUNNING, started_at=timezone.now()
     ):
         return
-    job = ExportJob.objects.get(pk=job_id)
+    job = ExportJob.objects.select_related("requester").get(pk=job_id)
     spec = export_spec(job.kind)
     try:
         with translation.override(settings.LANGUAGE_CODE), tempfile.TemporaryFile() as buffer:
-            total, rows = spec.rows(job.params)
+            total, rows = spec.rows_for(job.params, job.requester)
             ExportJob.objects.filter(pk=job_id).update(total=total)
 
             def progress(written):

@@ -87,7 +87,7 @@ def test_navigation_follows_the_roles(world, user_with_role, client):
     viewer = user_with_role(Role.VIEWER, world.city)
     client.force_login(viewer)
     labels = [str(item["label"]) for item in client.get(reverse("home")).context["menu"]]
-    assert labels == ["首页", "组织架构", "责任清单", "问题台账", "述职评议", "我的导出"]
+    assert labels == ["首页", "组织架构", "责任清单", "问题台账", "述职评议", "量化考核", "我的导出"]
 
     admin = user_with_role(Role.ADMIN, world.county_a)
     client.force_login(admin)
@@ -102,6 +102,7 @@ def test_navigation_follows_the_roles(world, user_with_role, client):
         "责任清单",
         "问题台账",
         "述职评议",
+        "量化考核",
         "Excel 导入",
         "我的导出",
         "账号管理",

@@ -21,7 +21,11 @@ def towns(world):
     found = {}
     for n in range(1, 5):
         town = OrganizationFactory(
-            code=f"T{n}", name=f"镇{n}", kind=OrganizationKind.TOWN, party_type=PartyType.COMMITTEE, parent=world.county_a
+            code=f"T{n}",
+            name=f"镇{n}",
+            kind=OrganizationKind.TOWN,
+            party_type=PartyType.COMMITTEE,
+            parent=world.county_a,
         )
         person = PersonFactory(organization=town, name=f"镇{n}书记")
         PostFactory(person=person, organization=town, title=PostTitle.SECRETARY)
@@ -80,9 +84,9 @@ def issue_checklist(staff, world, towns):
 
 def done(template, town, indexes, *, late=False):
     at = timezone.make_aware(datetime.combine(date(this_year(), 1, 5), time(9)))
-    Occurrence.objects.filter(item__checklist__template=template, item__checklist__organization=town, index__in=indexes).update(
-        done_at=at, late=late
-    )
+    Occurrence.objects.filter(
+        item__checklist__template=template, item__checklist__organization=town, index__in=indexes
+    ).update(done_at=at, late=late)
 
 
 def review_total(town, total):
@@ -107,4 +111,6 @@ def review_total(town, total):
     reportee = Reportee.objects.create(
         session=session, person=post.person, post=post, post_label="书记", organization=town
     )
-    ReviewResult.objects.create(reportee=reportee, outcome=Outcome.RESULT, total=Decimal(total), grade=0, computed_at=timezone.now())
+    ReviewResult.objects.create(
+        reportee=reportee, outcome=Outcome.RESULT, total=Decimal(total), grade=0, computed_at=timezone.now()
+    )

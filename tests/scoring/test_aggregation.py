@@ -17,7 +17,9 @@ D = Decimal
 
 def _score(sheet, values):
     indicators = list(sheet.scheme.indicators.order_by("position"))
-    services.sheet_save(actor=sheet.judge, sheet=sheet, scores=dict(zip([i.pk for i in indicators], map(D, values), strict=True)))
+    services.sheet_save(
+        actor=sheet.judge, sheet=sheet, scores=dict(zip([i.pk for i in indicators], map(D, values), strict=True))
+    )
     services.sheet_submit(actor=sheet.judge, sheet=sheet)
 
 
@@ -49,7 +51,12 @@ def scored(world, towns, staff, judges):
     services.indicator_add(actor=staff, scheme=scheme, code="I2", name="党员教育", max_score=D(20))
     five = services.panel_add(actor=staff, scheme=scheme, name="第一评委团")
     three = services.panel_add(actor=staff, scheme=scheme, name="第二评委团")
-    assert services.panel_assign(actor=staff, panel=five, judges=judges, organizations=[towns[t] for t in ("T1", "T2", "T3")]) == []
+    assert (
+        services.panel_assign(
+            actor=staff, panel=five, judges=judges, organizations=[towns[t] for t in ("T1", "T2", "T3")]
+        )
+        == []
+    )
     services.panel_assign(actor=staff, panel=three, judges=judges[:3], organizations=[towns["T4"]])
     services.scheme_advance(actor=staff, scheme=scheme, to=SchemeState.SCORING)
 
@@ -132,7 +139,7 @@ def test_aggregating_twice_changes_nothing_and_uses_few_queries(scored, django_a
 def test_the_job_runs_once_at_a_time_and_marks_the_scheme_aggregated(scored, staff, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = services.aggregation_start(actor=staff, scheme=scored)
-        with pytest.raises(services.ValidationError, match="正在|running"):
+        with pytest.raises(services.ValidationError, match="正在进行"):
             services.aggregation_start(actor=staff, scheme=scored)
     assert len(callbacks) == 1
     callbacks[0]()
