@@ -51,8 +51,11 @@ def organization_children(request, code):
 
 @login_required
 def organization_options(request):
-    """<option>s for the organization-code inputs: the user's search within their area."""
-    results = selectors.organization_search(request.user, request.GET.get("organization", ""), limit=20)
+    """<option>s for the organization-code inputs: the user's search within their area. Each
+    input sends its own field name (organization, root, organizer, responsible_unit …), so the
+    first value given is the query."""
+    query = next((value for value in request.GET.values() if value.strip()), "")
+    results = selectors.organization_search(request.user, query, limit=20)
     return render(request, "organizations/_options.html", {"results": results})
 
 

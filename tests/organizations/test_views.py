@@ -242,3 +242,14 @@ def test_organization_options_search_the_area(town_secretary, client, world):
     response = client.get(reverse("organizations:options"), {"organization": "组织A"})
     assert 'value="A1a"' in response.text
     assert 'value="A2a"' not in response.text
+
+
+@pytest.mark.parametrize("field", ["organization", "root", "organizer", "responsible_unit", "owner"])
+def test_every_organization_field_finds_by_name_or_code(world, user_with_role, client, field):
+    client.force_login(user_with_role(Role.STAFF, world.county_a))
+    by_name = client.get(reverse("organizations:options"), {field: "组织A1"})
+    assert 'value="A1"' in by_name.text
+    by_code = client.get(reverse("organizations:options"), {field: "A2"})
+    assert 'value="A2"' in by_code.text
+    outside = client.get(reverse("organizations:options"), {field: "B1"})
+    assert 'value="B1"' not in outside.text
