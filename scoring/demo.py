@@ -203,7 +203,7 @@ def _projects(staff, county, towns, rng, today):
     villages = list(
         Organization.objects.filter(parent__in=towns[1:9], kind="village")
         .exclude(code="440883001002")
-        .order_by("code")[:8]
+        .order_by("code")[:9]
     )
     places = [town for town in towns if town.code != MEILU] + villages
     projects = []

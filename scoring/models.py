@@ -130,8 +130,10 @@ class Scheme(models.Model):
         ]
 
     def __str__(self):
-        suffix = f" · v{self.version}" if self.version > 1 else ""
-        return f"{self.year} · {self.name}{suffix}"
+        # The name says the year ("吴川市2026年度…"); a correction says its version.
+        if self.version > 1:
+            return _("%(name)s (version %(version)s)") % {"name": self.name, "version": self.version}
+        return self.name
 
     @property
     def weights(self):
@@ -226,7 +228,7 @@ class Panel(models.Model):
 
 class SheetStatus(models.TextChoices):
     OPEN = "open", _("being scored")
-    SUBMITTED = "submitted", _("submitted")
+    SUBMITTED = "submitted", pgettext_lazy("judge's sheet", "submitted")
 
 
 class JudgeSheet(models.Model):

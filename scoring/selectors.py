@@ -141,6 +141,10 @@ def explanation(scheme, organization):
         checklists = checklists.filter(template_id=scheme.checklist_template_id)
     items = [(checklist, completion_items(checklist, on=scheme.scoring_date)) for checklist in checklists]
     scores = judge_scores(scheme, organization)
+    # Judges are numbered the same way on every indicator (an organization sees "评委 3", not names).
+    numbers = {judge_id: n for n, judge_id in enumerate(sorted({row.sheet.judge_id for row in scores}), start=1)}
+    for row in scores:
+        row.judge_number = numbers[row.sheet.judge_id]
     indicators = []
     for indicator in scheme.indicators.order_by("position", "code"):
         rows = [row for row in scores if row.indicator_id == indicator.pk]
