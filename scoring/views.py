@@ -145,21 +145,27 @@ def scheme_detail(request, pk):
     if action and not may_manage:
         raise PermissionDenied
     scope = organizations_where(user, Action.SET_UP_ASSESSMENT)
+    # Each form of the page has its own prefix: field ids (and the labels naming them) stay unique.
     forms = {
         "members": MembersForm(
-            request.POST if action == "members" else None, scope=scope, initial={"root": scheme.owner.code}
+            request.POST if action == "members" else None,
+            scope=scope,
+            initial={"root": scheme.owner.code},
+            prefix="members",
         ),
-        "indicator": IndicatorForm(request.POST if action == "indicator" else None),
-        "panel": PanelForm(request.POST if action == "panel" else None),
+        "indicator": IndicatorForm(request.POST if action == "indicator" else None, prefix="indicator"),
+        "panel": PanelForm(request.POST if action == "panel" else None, prefix="panel"),
         "copy": CopyForm(
             request.POST if action == "copy" else None,
             initial={"year": scheme.year + 1, "name": scheme.name.replace(str(scheme.year), str(scheme.year + 1))},
+            prefix="copy",
         ),
         "publish": PublishForm(
             request.POST if action == "publish" else None,
             initial={"publication_ends_on": scheme.publication_ends_on or timezone.localdate() + timedelta(days=7)},
+            prefix="publish",
         ),
-        "correct": ReasonForm(request.POST if action == "correct" else None),
+        "correct": ReasonForm(request.POST if action == "correct" else None, prefix="correct"),
     }
 
     def members(data):
@@ -246,7 +252,12 @@ def aggregate(request, pk):
 @login_required
 def run_status(request, pk):
     scheme = _scheme_for(request.user, pk)
-    return render(request, "scoring/_run.html", {"scheme": scheme, "run": selectors.latest_run(scheme)})
+    run = selectors.latest_run(scheme)
+    response = render(request, "scoring/_run.html", {"scheme": scheme, "run": run})
+    if request.htmx and (run is None or run.status != "running"):
+        # Finished: the whole page again, with what can be done now (the board, announcing).
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -425,6 +436,7 @@ def explain(request, pk, code):
         scheme.state == SchemeState.PUBLISHED
         and has_permission(request.user, Action.FILE_APPEAL, organization)
         and timezone.localdate() <= scheme.publication_ends_on
+        and not scheme.appeals.filter(organization=organization, status="pending").exists()
     )
     form = AppealForm(request.POST or None)
     if request.method == "POST":

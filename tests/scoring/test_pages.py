@@ -42,11 +42,12 @@ def set_up(world, towns, staff, judges, client):
     scheme = Scheme.objects.get()
     assert page.url == reverse("scoring:scheme", args=[scheme.pk])
     url = reverse("scoring:scheme", args=[scheme.pk])
-    client.post(url, {"action": "members", "root": "A", "kinds": ["town"], "direct": "on"})
+    client.post(url, {"action": "members", "members-root": "A", "members-kinds": ["town"], "members-direct": "on"})
     assert scheme.members.count() == 6  # A1, A2 of the world and T1–T4
-    client.post(url, {"action": "indicator", "code": "I1", "name": "组织建设", "max_score": "60"})
-    client.post(url, {"action": "indicator", "code": "I2", "name": "党员管理", "max_score": "40"})
-    client.post(url, {"action": "panel", "name": "评委团"})
+    for code, name, maximum in (("I1", "组织建设", "60"), ("I2", "党员管理", "40")):
+        data = {"indicator-code": code, "indicator-name": name, "indicator-max_score": maximum}
+        client.post(url, {"action": "indicator", **data})
+    client.post(url, {"action": "panel", "panel-name": "评委团"})
     panel = scheme.panels.get()
     client.post(
         reverse("scoring:panel", args=[panel.pk]),
@@ -74,7 +75,10 @@ def test_strangers_and_judges_reach_only_what_is_theirs(set_up, world, judges, c
     client.force_login(leader)
     assert client.get(reverse("scoring:scheme", args=[scheme.pk])).status_code == 200
     assert client.post(reverse("scoring:aggregate", args=[scheme.pk])).status_code == 403
-    assert client.post(reverse("scoring:scheme", args=[scheme.pk]), {"action": "panel", "name": "x"}).status_code == 403
+    assert (
+        client.post(reverse("scoring:scheme", args=[scheme.pk]), {"action": "panel", "panel-name": "x"}).status_code
+        == 403
+    )
 
 
 def test_judging_aggregating_announcing_appealing(
@@ -116,7 +120,7 @@ def test_judging_aggregating_announcing_appealing(
     assert (results["A1"].panel, results["A1"].weights) == (None, {})  # in the scheme, scored by no panel
     page = client.post(
         reverse("scoring:scheme", args=[scheme.pk]),
-        {"action": "publish", "publication_ends_on": timezone.localdate() + timedelta(days=5)},
+        {"action": "publish", "publish-publication_ends_on": timezone.localdate() + timedelta(days=5)},
     )
     assert Scheme.objects.get().state == SchemeState.PUBLISHED
     # the secretary of T2 sees the board and T2's explanation, not T1's, and appeals

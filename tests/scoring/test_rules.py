@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from organizations.models import PostTitle, Role
@@ -253,3 +254,12 @@ def test_the_top_projects_get_grants_and_spending_never_exceeds_them(world, town
         )
     services.spending_record(actor=staff, grant=grant, date=timezone.localdate(), purpose="培训", amount=D(20000))
     assert Project.objects.count() == 4
+
+
+@pytest.mark.parametrize("model", ["scheme", "panel", "schemeresult", "aggregationrun", "appeal", "project", "grant"])
+def test_superusers_read_the_scoring_lists(world, staff, client, model):
+    from tests.organizations.factories import UserFactory
+
+    make_scheme(staff, world)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(reverse(f"admin:scoring_{model}_changelist")).status_code == 200
