@@ -5,8 +5,9 @@
 - panel = Σ over indicators of the indicator's panel score, scaled so that the indicators'
   maximum scores sum to 100. An indicator's panel score is the trimmed mean of the submitted
   judges' scores — with trim_min_judges judges or more (default 5) the single highest and the
-  single lowest are dropped, else the plain mean — computed in one grouped query as
-  (Σ − max − min) / (n − 2). An indicator nobody scored is left out of both sums;
+  single lowest are dropped, else the plain mean — computed for every organization in one
+  statement (PANEL_SQL) as (Σ − max − min) / (n − 2), in exact integer cents. An indicator nobody
+  scored is left out of both sums;
 - mass evaluation = the weighted review score of the organization's secretary (reviews);
 - quarterly = the mean of the quarters held (平时考核);
 - deductions = 通报 points, points per overdue problem and per late item (each source capped
@@ -18,15 +19,17 @@
 
 Every score, component and total is rounded to two decimals, half up, before it is compared,
 ranked or graded. The database does the counting; what is left, a row per organization, is
-exact Decimal arithmetic here. The results replace the scheme's in one transaction.
+exact Decimal arithmetic here. The results replace the scheme's in one transaction, written in
+batches of one INSERT … ON CONFLICT, and ranked by one UPDATE.
 """
 
+import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Min, Sum, Window
-from django.db.models.functions import Rank
+from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +44,7 @@ from .models import (
     DeductionSource,
     Indicator,
     JudgeScore,
+    JudgeSheet,
     QuarterlyScore,
     ResultDeduction,
     SchemeKind,
@@ -63,39 +67,50 @@ def grade_of(total, thresholds):
     return len(thresholds)
 
 
-def trimmed(count, total, highest, lowest, minimum):
-    """The panel score of one indicator for one organization."""
-    if count >= minimum:
-        return round2((total - highest - lowest) / (count - 2))
-    return round2(total / count)
-
-
-def panel_cells(scheme):
-    """{(organization id, indicator id): (n, Σ, max, min)} over the submitted sheets: one query."""
-    rows = (
-        JudgeScore.objects.filter(sheet__scheme=scheme, sheet__status=SheetStatus.SUBMITTED)
-        .values("sheet__organization_id", "indicator_id")
-        .annotate(n=Count("pk"), total=Sum("score"), high=Max("score"), low=Min("score"))
-        .order_by()
-    )
-    return {
-        (row["sheet__organization_id"], row["indicator_id"]): (row["n"], row["total"], row["high"], row["low"])
-        for row in rows
-    }
+# The panel component of every organization in one statement. Scores and maxima have two
+# decimals, so past the grouping the arithmetic is done exactly in integer cents, the same on
+# PostgreSQL and SQLite (where a sum of a few two-decimal values is within far less than a cent of
+# its exact value before it is rounded to cents): an indicator's mean, half up, is
+# (2·Σ + d) ÷ (2·d) in integer division (all values are ≥ 0), where Σ and d are the cents and the
+# count, less the highest and lowest when trimmed.
+PANEL_SQL = """
+WITH cells AS (
+    SELECT s.organization_id AS organization_id, sc.indicator_id AS indicator_id, COUNT(*) AS n,
+           SUM(sc.score) AS total, MAX(sc.score) AS high, MIN(sc.score) AS low
+    FROM {score} sc JOIN {sheet} s ON s.id = sc.sheet_id
+    WHERE s.scheme_id = %(scheme)s AND s.status = %(submitted)s
+    GROUP BY s.organization_id, sc.indicator_id
+), cents AS (
+    SELECT organization_id, indicator_id, n, CAST(ROUND(total * 100) AS INTEGER) AS total,
+           CAST(ROUND(high * 100) AS INTEGER) AS high, CAST(ROUND(low * 100) AS INTEGER) AS low
+    FROM cells
+), means AS (
+    SELECT organization_id, indicator_id,
+           CASE WHEN n >= %(trim)s THEN (2 * (total - high - low) + (n - 2)) / (2 * (n - 2))
+                ELSE (2 * total + n) / (2 * n) END AS mean
+    FROM cents
+)
+SELECT m.organization_id, SUM(m.mean), SUM(CAST(ROUND(i.max_score * 100) AS INTEGER))
+FROM means m JOIN {indicator} i ON i.id = m.indicator_id
+GROUP BY m.organization_id
+"""
 
 
 def panel_scores(scheme):
-    """{organization id: (panel component, {indicator id: panel score})}."""
-    maxima = dict(Indicator.objects.filter(scheme=scheme).values_list("pk", "max_score"))
-    per_organization = {}
-    for (organization_id, indicator_id), (n, total, high, low) in panel_cells(scheme).items():
-        score = trimmed(n, Decimal(total), Decimal(high), Decimal(low), scheme.trim_min_judges)
-        per_organization.setdefault(organization_id, {})[indicator_id] = score
-    result = {}
-    for organization_id, scores in per_organization.items():
-        maximum = sum((maxima[pk] for pk in scores), ZERO)
-        result[organization_id] = (round2(sum(scores.values(), ZERO) * 100 / maximum), scores)
-    return result
+    """{organization id: panel component}: Σ of the indicators' panel scores scaled so that the
+    maxima of the indicators scored sum to 100."""
+    tables = {
+        "score": JudgeScore._meta.db_table,
+        "sheet": JudgeSheet._meta.db_table,
+        "indicator": Indicator._meta.db_table,
+    }
+    sql = PANEL_SQL.format(**{key: connection.ops.quote_name(table) for key, table in tables.items()})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"scheme": scheme.pk, "submitted": SheetStatus.SUBMITTED, "trim": max(scheme.trim_min_judges, 3)}
+        )
+        rows = cursor.fetchall()
+    return {organization_id: round2(Decimal(means) * 100 / Decimal(maxima)) for organization_id, means, maxima in rows}
 
 
 def quarterly_means(organization_ids, year):
@@ -136,7 +151,7 @@ class Computed:
 
 def deduction_lines(scheme, organization_ids, checklist_facts):
     """{organization id: [(source, points, reason, reference)]}, each source capped."""
-    by_organization = {pk: {source: [] for source in DeductionSource} for pk in organization_ids}
+    by_organization = defaultdict(lambda: {source: [] for source in DeductionSource})
     for organization_id, points, reason, number in notice_points(organization_ids, year=scheme.year):
         by_organization[organization_id][DeductionSource.NOTICE].append(
             (DeductionSource.NOTICE, Decimal(points), reason, number)
@@ -184,25 +199,27 @@ def compute(scheme, *, progress=None):
     """The results of every member, without writing (progress(step, percent) is told how far)."""
     progress = progress or (lambda step, percent: None)
     members = list(scheme.members.values_list("organization_id", flat=True))
+    # The database filters by the members as a subquery, not a list of thousands of ids.
+    selected = scheme.members.values("organization_id")
     if scheme.kind == SchemeKind.PROJECTS:
         return _compute_projects(scheme, members, progress)
     progress("checklists", 10)
     checklist = completion_by_organization(
-        members, year=scheme.year, on=scheme.scoring_date, template=scheme.checklist_template
+        selected, year=scheme.year, on=scheme.scoring_date, template=scheme.checklist_template
     )
     progress("panel", 35)
     panel = panel_scores(scheme)
     progress("mass evaluation", 55)
-    mass = secretary_review_totals(members, year=scheme.year)
-    ordinary = quarterly_means(members, scheme.year)
+    mass = secretary_review_totals(selected, year=scheme.year)
+    ordinary = quarterly_means(selected, scheme.year)
     progress("deductions", 70)
-    deductions = deduction_lines(scheme, members, checklist)
+    deductions = deduction_lines(scheme, selected, checklist)
     weights = scheme.weights
     computed = []
     for organization_id in members:
         components = {
             "checklist": (checklist.get(organization_id) or (None, 0))[0],
-            "panel": (panel.get(organization_id) or (None, {}))[0],
+            "panel": panel.get(organization_id),
             "mass": mass.get(organization_id),
             "ordinary": ordinary.get(organization_id),
         }
@@ -234,7 +251,7 @@ def _compute_projects(scheme, members, progress):
     panel = panel_scores(scheme)
     computed = []
     for organization_id in members:
-        score = (panel.get(organization_id) or (None, {}))[0]
+        score = panel.get(organization_id)
         row = Computed(organization_id, {"checklist": None, "panel": score, "mass": None, "ordinary": None})
         row.weights = {"panel": "100.00"} if score is not None else {}
         row.total = score if score is not None else ZERO
@@ -266,32 +283,68 @@ def _quota_apply(scheme, computed):
         index += len(tied)
 
 
+RESULT_FIELDS = [
+    "scheme_id",
+    "organization_id",
+    *COMPONENTS,
+    "deductions",
+    "total",
+    "rank",
+    "grade",
+    "capped",
+    "weights",
+]
+# Written in batches of one INSERT … ON CONFLICT each (PostgreSQL; SQLite from 3.35): the ORM's
+# bulk_create spends most of its time preparing each field of each row, which this skips; the
+# values are plain numbers, Decimals, booleans and a JSON text.
+RESULT_UPSERT = """
+INSERT INTO {table} ({columns}) VALUES {rows}
+ON CONFLICT (scheme_id, organization_id) DO UPDATE SET {updates}
+RETURNING id, organization_id
+"""
+RANK_UPDATE = """
+UPDATE {table} SET "rank" = ranked.position
+FROM (SELECT id, RANK() OVER (ORDER BY total DESC) AS position FROM {table} WHERE scheme_id = %s) AS ranked
+WHERE {table}.id = ranked.id AND {table}."rank" <> ranked.position
+"""
+BATCH = 1000
+
+
+def _result_ids(scheme, computed):
+    """Write the results over the scheme's, returning {organization id: result id}."""
+    quote = connection.ops.quote_name
+    table = quote(SchemeResult._meta.db_table)
+    columns = ", ".join(quote(name) for name in RESULT_FIELDS)
+    # The rank is left to RANK_UPDATE, which writes only the ranks that changed.
+    updates = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in RESULT_FIELDS[2:] if name != "rank")
+    placeholder = "(" + ", ".join(["%s"] * len(RESULT_FIELDS)) + ")"
+    ids = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(computed), BATCH):
+            batch = computed[start : start + BATCH]
+            params = []
+            for row in batch:
+                params += [scheme.pk, row.organization_id, *(row.components[name] for name in COMPONENTS)]
+                params += [row.deducted, row.total, 0, row.grade, row.capped, json.dumps(row.weights)]
+            rows = ", ".join([placeholder] * len(batch))
+            cursor.execute(RESULT_UPSERT.format(table=table, columns=columns, rows=rows, updates=updates), params)
+            ids.update((organization_id, pk) for pk, organization_id in cursor.fetchall())
+    return ids
+
+
 @transaction.atomic
 def store(scheme, computed):
-    """Replace the scheme's results; ranks by RANK() over the stored totals (1, 2, 2, 4)."""
-    SchemeResult.objects.filter(scheme=scheme).delete()
-    results = SchemeResult.objects.bulk_create(
-        [
-            SchemeResult(
-                scheme=scheme,
-                organization_id=row.organization_id,
-                **{name: row.components[name] for name in COMPONENTS},
-                deductions=row.deducted,
-                total=row.total,
-                rank=0,
-                grade=row.grade,
-                capped=row.capped,
-                weights=row.weights,
-            )
-            for row in computed
-        ],
-        batch_size=1000,
-    )
-    by_organization = {result.organization_id: result for result in results}
+    """Replace the scheme's results (written over in place); ranks by RANK() over the stored
+    totals (1, 2, 2, 4), set by one UPDATE … FROM in the database (SQLite from 3.33)."""
+    ResultDeduction.objects.filter(result__scheme=scheme).delete()
+    SchemeResult.objects.filter(scheme=scheme).exclude(
+        organization_id__in=scheme.members.values("organization_id")
+    ).delete()
+    ids = _result_ids(scheme, computed)
     ResultDeduction.objects.bulk_create(
         [
             ResultDeduction(
-                result=by_organization[row.organization_id],
+                result_id=ids[row.organization_id],
                 source=source,
                 points=points,
                 reason=reason[:300],
@@ -302,10 +355,7 @@ def store(scheme, computed):
         ],
         batch_size=1000,
     )
-    ranked = SchemeResult.objects.filter(scheme=scheme).annotate(position=Window(Rank(), order_by=F("total").desc()))
-    ranks = dict(ranked.values_list("pk", "position"))
-    for result in results:
-        result.rank = ranks[result.pk]
-    SchemeResult.objects.bulk_update(results, ["rank"], batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(RANK_UPDATE.format(table=connection.ops.quote_name(SchemeResult._meta.db_table)), [scheme.pk])
     scheme.__class__.objects.filter(pk=scheme.pk).update(aggregated_at=timezone.now())
-    return results
+    return SchemeResult.objects.filter(scheme=scheme)

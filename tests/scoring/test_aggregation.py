@@ -178,3 +178,43 @@ def test_the_scoring_date_of_a_past_year_is_inclusive(world, towns, staff):
     done(template, towns["T1"], [1])
     results = {row.organization_id: row for row in aggregation.compute(scheme)}
     assert results[towns["T1"].pk].components["checklist"] == D("100.00")
+
+
+def test_means_are_exact_cents_rounded_half_up(world, towns, staff, judges):
+    """Two judges give T1 1.00 and 1.01 on an indicator of 3 (a plain mean under 5 judges):
+    1.005 rounds half up to 1.01, not to the 1.00 binary floating point would give; 0.10, 0.20
+    and 0.35 from three judges on T2 make 0.65 / 3 = 0.2166… → 0.22. The panel component scales by
+    100 / 3: T1 1.01 × 100 / 3 = 33.666… → 33.67; T2 0.22 × 100 / 3 = 7.333… → 7.33."""
+    scheme = make_scheme(staff, world, weight_checklist=0, weight_mass=0, weight_panel=100)
+    services.members_add(actor=staff, scheme=scheme, organizations=[towns["T1"], towns["T2"]])
+    services.indicator_add(actor=staff, scheme=scheme, code="I1", name="组织建设", max_score=D(3))
+    two = services.panel_add(actor=staff, scheme=scheme, name="第一评委团")
+    three = services.panel_add(actor=staff, scheme=scheme, name="第二评委团")
+    services.panel_assign(actor=staff, panel=two, judges=judges[:2], organizations=[towns["T1"]])
+    services.panel_assign(actor=staff, panel=three, judges=judges[2:5], organizations=[towns["T2"]])
+    services.scheme_advance(actor=staff, scheme=scheme, to=SchemeState.SCORING)
+    for town, values in (("T1", ["1.00", "1.01"]), ("T2", ["0.10", "0.20", "0.35"])):
+        sheets = JudgeSheet.objects.filter(scheme=scheme, organization=towns[town]).order_by("judge_id")
+        for sheet, value in zip(sheets, values, strict=True):
+            _score(sheet, [value])
+    aggregation.store(scheme, aggregation.compute(scheme))
+    results = _results(scheme)
+    assert (results["T1"].panel, results["T2"].panel) == (D("33.67"), D("7.33"))
+    assert (results["T1"].rank, results["T2"].rank) == (1, 2)
+
+
+def test_a_rerun_after_a_change_reranks(scored, towns):
+    aggregation.store(scored, aggregation.compute(scored))
+    services.deduction_add(
+        actor=scored.created_by, scheme=scored, organization=towns["T3"], points=D(2), reason="信息报送迟报"
+    )
+    aggregation.store(scored, aggregation.compute(scored))
+    results = _results(scored)
+    # T3 93.00 − 2 = 91.00 falls below T1's 92.20
+    assert {code: (r.total, r.rank) for code, r in results.items()} == {
+        "T1": (D("92.20"), 1),
+        "T3": (D("91.00"), 2),
+        "T2": (D("76.00"), 3),
+        "T4": (D("76.00"), 3),
+    }
+    assert list(results["T3"].deduction_lines.values_list("points", flat=True)) == [D("2.00")]
