@@ -190,7 +190,9 @@ def _named(buffer):
     )
 
 
-def test_quarterly_sheet_and_the_exports(set_up, staff, judges, towns, client, django_capture_on_commit_callbacks):
+def test_quarterly_sheet_and_the_exports(
+    set_up, staff, judges, towns, client, django_capture_on_commit_callbacks, tmp_path
+):
     scheme, _panel = set_up
     rows = [["组织编码", "年度", "季度", "得分"], ["T1", this_year(), "1", "88"], ["T2", this_year(), "5", "90"]]
     _plans, errors = workbook_import(workbook_bytes({"平时考核": rows}), user=staff, dry_run=False)
@@ -230,3 +232,11 @@ def test_quarterly_sheet_and_the_exports(set_up, staff, judges, towns, client, d
     stats = list(load_workbook(io.BytesIO(jobs["judge_statistics"].file.read())).active.values)
     assert [row[1] for row in stats[1:]] == [8, 8, 8]
     assert jobs["projects"].status == "done"
+    # the same export from the command line, by the scheme's id
+    from django.core.management import CommandError, call_command
+
+    out = tmp_path / "results.xlsx"
+    call_command("export_workbook", "scheme_results", "--scheme", str(scheme.pk), "--out", str(out))
+    assert list(load_workbook(out).active.values) == ranking
+    with pytest.raises(CommandError, match="no assessment scheme"):
+        call_command("export_workbook", "scheme_results", "--scheme", "999999", "--out", str(out))
