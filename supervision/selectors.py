@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from organizations.models import Organization
@@ -84,7 +84,20 @@ def problem_timeline(problem, *, limit=50):
 
 def admonishments_visible(user):
     return Admonishment.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
-        "organization", "problem", "person", "extension"
+        "organization__parent__parent", "problem", "person", "extension"
+    )
+
+
+def admonishment_decidable(user):
+    """An expression, true where the user decides the admonishment (as views._may_decide_admonishment,
+    for a whole list in the same query): staff above the organization and the responsible unit for
+    a missed extension, above the organization for one a review recommended."""
+    deciding = organizations_where(user, Action.DECIDE_EXTENSION).values("pk")
+    return Case(
+        When(problem__isnull=True, organization__in=deciding, then=True),
+        When(problem__organization__in=deciding, problem__responsible_unit__in=deciding, then=True),
+        default=False,
+        output_field=BooleanField(),
     )
 
 

@@ -291,7 +291,9 @@ def problem_print(request, pk):
 
 @login_required
 def admonishments(request):
-    rows = selectors.admonishments_visible(request.user)[:300]
+    rows = selectors.admonishments_visible(request.user).annotate(
+        may_decide=selectors.admonishment_decidable(request.user)
+    )[:300]
     pk = request.POST.get("pk", "") if request.method == "POST" else None
     form = AdmonishmentForm(request.POST if pk is not None else None)
     if pk is not None:
@@ -305,7 +307,7 @@ def admonishments(request):
             messages.success(request, _("Saved."))
             return redirect("supervision:admonishments")
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    may_decide = {row.pk for row in rows if _may_decide_admonishment(request.user, row)}
+    may_decide = {row.pk for row in rows if row.may_decide}
     return render(
         request,
         "supervision/admonishments.html",
