@@ -232,6 +232,9 @@ class Extension(models.Model):
     comment = models.TextField(_("decision comment"), blank=True)
     # Set when the extended deadline passes with the problem still open.
     missed = models.BooleanField(_("extended deadline missed"), default=False)
+    # Set once the daily job has judged an approved extension after its deadline (missed or
+    # not: the facts of that day do not change), so that it is not examined again every day.
+    examined = models.BooleanField(_("examined after its deadline"), default=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -85,6 +85,20 @@ def _owners(problem):
     return users
 
 
+def _owners_by_organization(problems):
+    """{organization id: the active secretaries and clerks} for the organizations and responsible
+    units of the problems, in one query (the daily job's _owners)."""
+    concerned = Q(organization__in=problems.values("organization_id")) | Q(
+        organization__in=problems.values("responsible_unit_id")
+    )
+    owners = {}
+    for assignment in RoleAssignment.objects.filter(
+        concerned, role__in=[Role.SECRETARY, Role.CLERK], user__is_active=True
+    ).select_related("user"):
+        owners.setdefault(assignment.organization_id, set()).add(assignment.user)
+    return owners
+
+
 def _url(problem):
     return reverse("supervision:problem", args=[problem.pk])
 
@@ -361,16 +375,22 @@ def deadlines_check(*, today=None):
     open_problems = Problem.objects.filter(status__in=OPEN_STATUSES)
     notifications = []
     soon = open_problems.filter(deadline__gte=today, deadline__lte=today + timedelta(days=settings.REMINDER_DAYS))
-    for kind, problems, title in [
+    groups = [
         ("soon", soon, _("A problem is due by %(deadline)s: %(problem)s")),
         (
             "overdue",
             open_problems.filter(deadline__lt=today),
             _("A problem is overdue (deadline %(deadline)s): %(problem)s"),
         ),
-    ]:
-        for problem in problems.select_related("organization", "responsible_person"):
-            for user in _owners(problem):
+    ]
+    due = Q(pk__in=soon.values("pk")) | Q(pk__in=open_problems.filter(deadline__lt=today).values("pk"))
+    owners = _owners_by_organization(Problem.objects.filter(due))
+    for kind, problems, title in groups:
+        for problem in problems.select_related("organization", "responsible_person__user"):
+            users = owners.get(problem.organization_id, set()) | owners.get(problem.responsible_unit_id, set())
+            if problem.responsible_person_id and problem.responsible_person.user_id:
+                users = users | {problem.responsible_person.user}
+            for user in users:
                 notifications.append(
                     Notification(
                         user=user,
@@ -381,13 +401,14 @@ def deadlines_check(*, today=None):
                 )
     notify_many(notifications)
     admonished = 0
-    candidates = Extension.objects.filter(decision=Decision.APPROVED, missed=False, requested_deadline__lt=today)
+    candidates = Extension.objects.filter(decision=Decision.APPROVED, examined=False, requested_deadline__lt=today)
     for extension in candidates.select_related("problem__organization"):
         with transaction.atomic():
             problem = Problem.objects.select_for_update().get(pk=extension.problem_id)
-            if not _extension_missed(extension, problem):
-                continue
-            if not Extension.objects.filter(pk=extension.pk, missed=False).update(missed=True):
+            missed = _extension_missed(extension, problem)
+            if not Extension.objects.filter(pk=extension.pk, examined=False).update(missed=missed, examined=True):
+                continue  # examined by a run at the same time
+            if not missed:
                 continue
             Admonishment.objects.create(
                 organization=problem.organization,

@@ -440,3 +440,42 @@ def test_the_board_roll_up_uses_no_correlated_like_and_keeps_empty_children(worl
     assert not correlated_likes(lambda: board(world.city, leader))
     rows = {row.code: (row.open, row.overdue, row.closed) for row in board(world.city, leader)}
     assert rows == {"A": (1, 0, 0), "B": (0, 0, 0)}
+
+
+def test_the_daily_job_examines_an_extension_once_and_asks_no_query_per_problem(world, people, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from supervision.models import Extension
+
+    today = timezone.localdate()
+    met = _problem(world, people, found_on=today - timedelta(days=60), deadline=today - timedelta(days=40))
+    extension = services.extension_request(
+        actor=people.secretary, problem=met, reason="r", new_deadline=today - timedelta(days=10)
+    )
+    services.extension_decide(actor=people.staff, extension=extension, approve=True)
+    # a later extension approved before the first one ended: the first was not missed
+    later = services.extension_request(
+        actor=people.secretary, problem=met, reason="r2", new_deadline=today + timedelta(days=30)
+    )
+    services.extension_decide(actor=people.staff, extension=later, approve=True)
+    Extension.objects.filter(pk=extension.pk).update(decided_at=timezone.now() - timedelta(days=12))
+    Extension.objects.filter(pk=later.pk).update(decided_at=timezone.now() - timedelta(days=11))
+    assert services.deadlines_check(today=today)[1] == 0
+    assert Extension.objects.get(pk=extension.pk).examined
+    judged = []
+    monkeypatch.setattr(services, "_extension_missed", lambda extension, problem: judged.append(extension) or False)
+    services.deadlines_check(today=today)
+    assert judged == []  # not examined again
+
+    def queries_with(n):
+        for _ in range(n):
+            _problem(world, people, found_on=today - timedelta(days=9), deadline=today - timedelta(days=1))
+            _problem(world, people, organization=world.village_a1b, deadline=today + timedelta(days=2))
+        with CaptureQueriesContext(connection) as run:
+            sent, _admonished = services.deadlines_check(today=today)
+        return len(run.captured_queries), sent
+
+    few, sent_few = queries_with(1)
+    many, sent_many = queries_with(5)
+    assert sent_many > sent_few > 0
+    assert many == few
