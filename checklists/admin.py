@@ -8,6 +8,7 @@ from .models import (
     ChecklistTemplate,
     DutyRecord,
     DutyReport,
+    IssueRun,
     LedgerEntry,
     MeetingRecord,
     Occurrence,
@@ -97,3 +98,16 @@ class DutyReportAdmin(SimpleHistoryAdmin):
 class ProgressSnapshotAdmin(admin.ModelAdmin):
     list_display = ["month", "organization", "due", "done", "overdue", "taken_at"]
     raw_id_fields = ["organization"]
+
+
+@admin.register(IssueRun)
+class IssueRunAdmin(admin.ModelAdmin):
+    list_display = ["template", "root", "status", "progress", "checklists_created", "items_added", "started_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["template", "root"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

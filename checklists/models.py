@@ -480,3 +480,44 @@ class ProgressSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.organization} · {self.month:%Y-%m}"
+
+
+class IssueStatus(models.TextChoices):
+    RUNNING = "running", _("issuing")
+    DONE = "done", _("issued")
+    FAILED = "failed", _("failed")
+
+
+class IssueRun(models.Model):
+    """One issuing of a template to a subtree, run as a background job with its progress; one
+    at a time per template."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="issue_runs"
+    )
+    root = models.ForeignKey(
+        Organization, verbose_name=_("issued to the subtree of"), on_delete=models.PROTECT, related_name="+"
+    )
+    claim_deadline = models.DateField(_("claim deadline"))
+    status = models.CharField(_("status"), max_length=10, choices=IssueStatus.choices, default=IssueStatus.RUNNING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    checklists_created = models.PositiveIntegerField(_("new checklists"), default=0)
+    items_added = models.PositiveIntegerField(_("items added"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("issuing run")
+        verbose_name_plural = _("issuing runs")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["template"], condition=Q(status="running"), name="issue_single_flight"),
+        ]
+
+    def __str__(self):
+        return f"{self.template} → {self.root} · {self.get_status_display()}"

@@ -1,14 +1,15 @@
 """Every write of the checklists app, each in one transaction with its operation-log rows."""
 
+import logging
 from datetime import date, datetime, time, timedelta
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -23,6 +24,8 @@ from .models import (
     ChecklistTemplate,
     DutyRecord,
     DutyReport,
+    IssueRun,
+    IssueStatus,
     LedgerEntry,
     MeetingRecord,
     Occurrence,
@@ -31,6 +34,8 @@ from .models import (
     TemplateItem,
     periods,
 )
+
+logger = logging.getLogger(__name__)
 
 # Entries whose approval counts: approved, or approved and since replaced by a newer version.
 COUNTING = {ReviewStatus.APPROVED, ReviewStatus.SUPERSEDED}
@@ -171,23 +176,112 @@ def _same_day_in(day, year):
 # --- issuing and claiming ------------------------------------------------------------------
 
 
-@transaction.atomic
-def checklist_issue(*, actor, template, root, claim_deadline):
-    """One checklist per organization of a targeted type in root's subtree, with its items
-    and occurrences, in one transaction. Issuing again adds only what is missing."""
+ISSUE_BATCH = 500  # organizations per transaction while issuing
+STALE_RUN = timedelta(minutes=15)
+
+
+def _issue_check(template):
     if not template.items.exists():
         raise ValidationError(_("The checklist has no items yet."))
+
+
+def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
+    """One checklist per organization of a targeted type in root's subtree, with its items and
+    occurrences, ISSUE_BATCH organizations per transaction so that memory stays bounded and
+    progress(percent) can be told. Issuing again adds only what is missing, so a run cut short
+    is completed by running it again."""
+    _issue_check(template)
+    progress = progress or (lambda percent: None)
     targets = Organization.objects.subtree(root).filter(party_type__in=template.target_types)
-    new = [
-        Checklist(template=template, organization_id=pk, claim_deadline=claim_deadline)
-        for pk in targets.exclude(checklists__template=template).values_list("pk", flat=True)
-    ]
-    bulk_create_with_history(new, Checklist, batch_size=1000, default_user=actor, default_change_reason=_("issued"))
-    checklists = list(Checklist.objects.filter(template=template, organization__in=targets))
-    added = _items_issue(list(template.items.all()), checklists, actor=actor)
-    # Meetings recorded before the checklist arrived fulfil it too.
-    _meetings_link(targets.values("pk"), template.year, actor=actor)
-    return len(new), added
+    target_ids = list(targets.order_by("path").values_list("pk", flat=True))
+    template_items = list(template.items.all())
+    created = added = 0
+    for start in range(0, len(target_ids), ISSUE_BATCH):
+        batch = target_ids[start : start + ISSUE_BATCH]
+        with transaction.atomic():
+            new = [
+                Checklist(template=template, organization_id=pk, claim_deadline=claim_deadline)
+                for pk in Organization.objects.filter(pk__in=batch)
+                .exclude(checklists__template=template)
+                .values_list("pk", flat=True)
+            ]
+            bulk_create_with_history(
+                new, Checklist, batch_size=1000, default_user=actor, default_change_reason=_("issued")
+            )
+            checklists = list(
+                Checklist.objects.filter(template=template, organization_id__in=batch).select_related("template")
+            )
+            added += _items_issue(template_items, checklists, actor=actor)
+            created += len(new)
+        progress(min(99, (start + len(batch)) * 100 // len(target_ids)))
+    with transaction.atomic():
+        # Meetings recorded before the checklist arrived fulfil it too.
+        _meetings_link(targets.values("pk"), template.year, actor=actor)
+    return created, added
+
+
+def issue_start(*, actor, template, root, claim_deadline):
+    """Start issuing as a job (the page shows its progress). Single flight per template; a run
+    whose worker died (no sign of life for STALE_RUN) is marked failed so that a new one may
+    start, and the new one completes what the dead one left."""
+    from .tasks import issue
+
+    _issue_check(template)
+    with transaction.atomic():
+        IssueRun.objects.filter(
+            template=template, status=IssueStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN
+        ).update(
+            status=IssueStatus.FAILED, error=_("Its worker stopped giving signs of life."), finished_at=timezone.now()
+        )
+        try:
+            with transaction.atomic():
+                run = IssueRun.objects.create(
+                    template=template, root=root, claim_deadline=claim_deadline, requested_by=actor
+                )
+        except IntegrityError:
+            raise ValidationError(_("This checklist is being issued already; wait for it to finish.")) from None
+        ChecklistTemplate.history.bulk_history_create(
+            [template],
+            update=True,
+            default_user=actor,
+            default_change_reason=_("issuing to %(root)s started") % {"root": root.name},
+        )
+        issue.delay_on_commit(run.pk)
+    return run
+
+
+def issue_run(*, run_id):
+    """The job: issue in batches, telling the run how far it got; done or failed at the end."""
+    run = IssueRun.objects.select_related("template", "root", "requested_by").filter(pk=run_id).first()
+    if run is None or run.status != IssueStatus.RUNNING:
+        return None
+
+    def progress(percent):
+        IssueRun.objects.filter(pk=run_id).update(progress=percent, heartbeat_at=timezone.now())
+
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            created, added = checklist_issue(
+                actor=run.requested_by,
+                template=run.template,
+                root=run.root,
+                claim_deadline=run.claim_deadline,
+                progress=progress,
+            )
+    except Exception as error:
+        logger.exception("issue run %s failed", run_id)
+        IssueRun.objects.filter(pk=run_id).update(
+            status=IssueStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    IssueRun.objects.filter(pk=run_id).update(
+        status=IssueStatus.DONE,
+        progress=100,
+        checklists_created=created,
+        items_added=added,
+        finished_at=timezone.now(),
+    )
+    return created, added
 
 
 def _items_issue(template_items, checklists, *, actor):

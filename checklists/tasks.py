@@ -11,3 +11,9 @@ def reminders_send():
 @shared_task
 def progress_snapshot_take():
     return services.progress_snapshot_take()
+
+
+@shared_task(acks_late=True)
+def issue(run_id):
+    """Thin: issuing adds only what is missing, so a rerun after a lost worker completes it."""
+    services.issue_run(run_id=run_id)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("templates/new/", views.template_create, name="template_create"),
     path("templates/<int:pk>/", views.template_detail, name="template"),
+    path("templates/<int:pk>/issuing/", views.issue_status, name="issue_status"),
     path("template-items/<int:pk>/", views.template_item_edit, name="template_item"),
     path("<int:pk>/", views.checklist_detail, name="checklist"),
     path("items/<int:pk>/", views.item_detail, name="item"),

@@ -117,15 +117,11 @@ def template_detail(request, pk):
             messages.success(request, _("The item has been added."))
             return redirect("checklists:template", pk=template.pk)
     if action == "issue" and issue_form.is_valid():
-        result = _attempt(
-            issue_form, lambda: services.checklist_issue(actor=user, template=template, **issue_form.cleaned_data)
+        run = _attempt(
+            issue_form, lambda: services.issue_start(actor=user, template=template, **issue_form.cleaned_data)
         )
-        if result:
-            messages.success(
-                request,
-                _("Issued: %(checklists)s new checklists, %(items)s items added.")
-                % {"checklists": result[0], "items": result[1]},
-            )
+        if run:
+            messages.success(request, _("Issuing to %(root)s has started.") % {"root": run.root.name})
             return redirect("checklists:template", pk=template.pk)
     if action == "copy" and copy_form.is_valid():
         copy = _attempt(
@@ -146,8 +142,20 @@ def template_detail(request, pk):
         "item_form": item_form,
         "issue_form": issue_form,
         "copy_form": copy_form,
+        "run": template.issue_runs.select_related("root").first(),
     }
     return render(request, "checklists/template_detail.html", context)
+
+
+@login_required
+def issue_status(request, pk):
+    """The latest issuing of the template, polled by the page while it runs."""
+    template = _template_for(request.user, pk)
+    run = template.issue_runs.select_related("root").first()
+    response = render(request, "checklists/_issue_run.html", {"template": template, "run": run})
+    if request.htmx and (run is None or run.status != "running"):
+        response["HX-Refresh"] = "true"  # finished: the page again, with the issued checklists
+    return response
 
 
 @login_required

@@ -2,6 +2,7 @@
 county staff issue a branch list, a village secretary claims it on a phone and records a
 支委会 and a ledger entry with a photo, a town clerk reviews, the county reads progress."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,10 @@ def test_issue_claim_record_review_progress(live_server, browser, tmp_path):
     staff.get_by_role("link", name="村（社区）党组织党建责任清单").first.click()
     staff.get_by_role("button", name="复制").click()
     staff.get_by_label("下发范围").fill("440883")
-    staff.get_by_label("认领时限").fill("2027-02-28")
+    staff.get_by_label("认领时限").fill(f"{date.today().year + 1}-02-28")
     staff.get_by_role("button", name="下发", exact=True).click()
-    assert staff.locator(".message", has_text="已下发").is_visible()
+    assert staff.locator(".message", has_text="已开始下发").is_visible()
+    staff.locator("#issue-run", has_text="已下发到吴川市").wait_for()
     _shot(staff, "1-issued")
 
     # The village secretary, on a phone, claims this year's list and records a 支委会.
