@@ -432,7 +432,8 @@ def duty_facts(organization_ids, *, year):
 def completion_by_organization(organization_ids, *, year, on, template=None):
     """{organization id: (completion score, late items)} for the year's checklists (or one
     template's) of many organizations: the mean of an organization's checklist scores, rounded
-    half up, and its items with a late occurrence — what scoring reads (DESIGN.md 5)."""
+    half up, and its items with an occurrence done late by the end of `on` — what scoring reads
+    (DESIGN.md 5; work done after the scoring date counts neither way)."""
     checklists = Checklist.objects.filter(organization_id__in=organization_ids, template__year=year)
     if template is not None:
         checklists = checklists.filter(template=template)
@@ -442,7 +443,13 @@ def completion_by_organization(organization_ids, *, year, on, template=None):
         scores.setdefault(owner[checklist_id], []).append(score)
     late = dict(
         checklists.values("organization_id")
-        .annotate(n=Count("items", filter=Q(items__occurrences__late=True), distinct=True))
+        .annotate(
+            n=Count(
+                "items",
+                filter=Q(items__occurrences__late=True, items__occurrences__done_at__lt=_end_of(on)),
+                distinct=True,
+            )
+        )
         .values_list("organization_id", "n")
     )
     result = {}

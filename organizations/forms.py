@@ -34,12 +34,23 @@ class OrganizationCodeField(forms.CharField):
         code = super().clean(value)
         if not code:
             return None
-        organization = self.scope.filter(code=code.strip()).first()
-        if organization is None:
+        typed = code.strip()
+        organization = self.scope.filter(code=typed).first()
+        if organization is not None:
+            return organization
+        # Typed by its name: taken when exactly one organization of the area bears it.
+        named = list(self.scope.filter(name=typed)[:2])
+        if len(named) == 1:
+            return named[0]
+        if named:
             raise forms.ValidationError(
-                _("No organization with code %(code)s lies within your area."), params={"code": code}
+                _("Several organizations of your area are named %(name)s: pick one from the list, or type its code."),
+                params={"name": typed},
             )
-        return organization
+        raise forms.ValidationError(
+            _("No organization of your area has the code or the name %(code)s: type the code, or pick from the list."),
+            params={"code": typed},
+        )
 
 
 class PasswordPairMixin:

@@ -153,6 +153,19 @@ class Organization(models.Model):
         return self.path.count(PATH_SEPARATOR) - 1
 
     @property
+    def department_name(self):
+        """Who signs for a city, county or district: its Party committee's organization department
+        (中共吴川市委组织部); other organizations sign with their own name."""
+        if self.kind in {
+            OrganizationKind.CITY,
+            OrganizationKind.COUNTY,
+            OrganizationKind.COUNTY_CITY,
+            OrganizationKind.DISTRICT,
+        }:
+            return _("The organization department of the CPC %(name)s committee") % {"name": self.name}
+        return self.name
+
+    @property
     def name_with_town(self):
         """Below a town an organization is named with its town, so that the two 塘边村 of a
         county can be told apart: 塘边村（梅录街道）. Load parent__parent with it."""

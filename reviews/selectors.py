@@ -282,21 +282,26 @@ def venue_has_ballots(venue):
     return Ballot.objects.filter(venue=venue).exists()
 
 
+def _secretary_results(organization_ids, year):
+    from organizations.models import PostTitle
+
+    return ReviewResult.objects.filter(
+        outcome=Outcome.RESULT,
+        reportee__organization_id__in=organization_ids,
+        reportee__post__title=PostTitle.SECRETARY,
+        reportee__session__year=year,
+        reportee__session__state=State.PUBLISHED,
+    ).order_by("reportee__session__ends_on", "reportee__session_id")
+
+
 def secretary_review_totals(organization_ids, *, year):
     """{organization id: weighted review score of its secretary} from the published reviews of
     the year (DESIGN.md 5: the mass-evaluation component of scoring reads this, and only this);
     when a secretary reported in several, the latest review counts."""
-    from organizations.models import PostTitle
+    return dict(_secretary_results(organization_ids, year).values_list("reportee__organization_id", "total"))
 
-    rows = (
-        ReviewResult.objects.filter(
-            outcome=Outcome.RESULT,
-            reportee__organization_id__in=organization_ids,
-            reportee__post__title=PostTitle.SECRETARY,
-            reportee__session__year=year,
-            reportee__session__state=State.PUBLISHED,
-        )
-        .order_by("reportee__session__ends_on", "reportee__session_id")
-        .values_list("reportee__organization_id", "total")
-    )
-    return dict(rows)
+
+def secretary_review_of(organization, *, year):
+    """The review result secretary_review_totals takes for the organization, with its session and
+    reportee, for scoring's explanation page; None if there is none."""
+    return _secretary_results([organization.pk], year).select_related("reportee__session", "reportee__person").last()

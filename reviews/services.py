@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checklists.services import attachments_for
+from config.numbers import plain
 from notifications.services import notify
 from organizations.models import Post, PostTitle
 from supervision import services as supervision
@@ -87,7 +88,7 @@ def _rules_check(session):
     best = top if top is not None else Decimal(str(max(session.points)))
     if Decimal(str(session.thresholds[0])) > best:
         raise ValidationError(
-            {"thresholds": _("A threshold above %(best)s can never be reached.") % {"best": best.normalize()}}
+            {"thresholds": _("A threshold above %(best)s can never be reached.") % {"best": plain(best)}}
         )
     if session.veto_numerator > session.veto_denominator or session.quorum_numerator > session.quorum_denominator:
         raise ValidationError(_("A share cannot be more than one whole."))

@@ -14,8 +14,8 @@
   as the scheme sets), and manual ones; the scheme's cap applies to the sum;
 - total = Σ weight × component / Σ weights of the components with data − deductions; rank with
   ties sharing a rank (1, 2, 2, 4, RANK() in the database); grade by the thresholds, with the
-  optional quota on the top grade (those beyond it, in rank order, fall to the next grade;
-  organizations tied at the boundary are treated alike).
+  optional quota on the top grade (those ranked beyond it fall to the next grade; ties share
+  a rank, so organizations tied within the quota keep it).
 
 Every score, component and total is rounded to two decimals, half up, before it is compared,
 ranked or graded. The database does the counting; what is left, a row per organization, is
@@ -24,6 +24,7 @@ batches of one INSERT … ON CONFLICT, and ranked by one UPDATE.
 """
 
 import json
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -152,7 +153,9 @@ class Computed:
 def deduction_lines(scheme, organization_ids, checklist_facts):
     """{organization id: [(source, points, reason, reference)]}, each source capped."""
     by_organization = defaultdict(lambda: {source: [] for source in DeductionSource})
-    for organization_id, points, reason, number in notice_points(organization_ids, year=scheme.year):
+    for organization_id, points, reason, number in notice_points(
+        organization_ids, year=scheme.year, on=scheme.scoring_date
+    ):
         by_organization[organization_id][DeductionSource.NOTICE].append(
             (DeductionSource.NOTICE, Decimal(points), reason, number)
         )
@@ -264,23 +267,20 @@ def _compute_projects(scheme, members, progress):
 
 
 def _quota_apply(scheme, computed):
-    """The optional quota on the top grade: a number, or a share of the organizations assessed."""
+    """The optional quota on the top grade (a number, or a share of the organizations assessed):
+    those beyond it in rank order fall to the next grade. Ranks are shared by ties (1, 2, 2, 4),
+    so organizations tied within the quota all keep the top grade."""
     if scheme.quota_count is not None:
         quota = scheme.quota_count
     elif scheme.quota_numerator is not None:
         quota = len(computed) * scheme.quota_numerator // scheme.quota_denominator
     else:
         return
-    top = sorted((row for row in computed if row.grade == 0), key=lambda row: row.total, reverse=True)
-    kept, index = 0, 0
-    while index < len(top):
-        tied = [row for row in top[index:] if row.total == top[index].total]
-        if kept + len(tied) > quota:
-            for row in top[index:]:
-                row.grade, row.capped = 1, True
-            return
-        kept += len(tied)
-        index += len(tied)
+    descending = sorted(-row.total for row in computed)
+    for row in computed:
+        rank = 1 + bisect_left(descending, -row.total)  # RANK(): 1 + how many are higher
+        if row.grade == 0 and rank > quota:
+            row.grade, row.capped = 1, True
 
 
 RESULT_FIELDS = [

@@ -5,7 +5,7 @@ comparison; 23 secretary projects judged by a jury, 5 funded with 50,000 yuan ea
 recorded. Everything goes through the services; built once."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -16,7 +16,7 @@ from organizations.models import Organization, Post, PostTitle, Role, User
 from supervision import services as supervision
 
 from . import services
-from .models import JudgeSheet, Project, Scheme, SchemeResult, SchemeState
+from .models import AggregationRun, JudgeSheet, Project, Scheme, SchemeResult, SchemeState
 
 COUNTY = "440883"
 MEILU = "440883001"
@@ -187,13 +187,16 @@ def _scheme(staff, county, towns, judges, year, scoring_date, quality, bias, rng
 
 
 def _announce(staff, scheme, *, ends):
-    Scheme.objects.filter(pk=scheme.pk).update(publication_ends_on=ends)
-    scheme.refresh_from_db()
     if ends >= timezone.localdate():
-        services.scheme_advance(actor=staff, scheme=scheme, to=SchemeState.PUBLISHED)
+        services.scheme_advance(actor=staff, scheme=scheme, to=SchemeState.PUBLISHED, publication_ends_on=ends)
         return
-    # Last year's scheme was announced and made final last year; the demo writes that history.
-    Scheme.objects.filter(pk=scheme.pk).update(state=SchemeState.FINAL)
+    # Last year's scheme was aggregated, announced and made final last year; the demo writes that
+    # history with last year's dates.
+    aggregated = timezone.make_aware(datetime.combine(ends - timedelta(days=8), time(10)))
+    AggregationRun.objects.filter(scheme=scheme).update(started_at=aggregated, finished_at=aggregated)
+    Scheme.objects.filter(pk=scheme.pk).update(
+        state=SchemeState.FINAL, publication_ends_on=ends, aggregated_at=aggregated
+    )
     Scheme.history.bulk_history_create(
         [Scheme.objects.get(pk=scheme.pk)], update=True, default_user=staff, default_change_reason="已定稿"
     )
@@ -271,9 +274,7 @@ def _projects(staff, county, towns, rng, today):
         services.sheet_import(actor=staff, sheet=sheet, scores=scores)
     run = services.aggregation_start(actor=staff, scheme=evaluation)
     services.aggregation_run(run_id=run.pk)
-    Scheme.objects.filter(pk=evaluation.pk).update(publication_ends_on=today)
-    evaluation.refresh_from_db()
-    services.scheme_advance(actor=staff, scheme=evaluation, to=SchemeState.PUBLISHED)
+    services.scheme_advance(actor=staff, scheme=evaluation, to=SchemeState.PUBLISHED, publication_ends_on=today)
     top = set(SchemeResult.objects.filter(scheme=evaluation, rank__lte=5).values_list("organization_id", flat=True))
     funded = [project for project in projects if project.organization_id in top]
     grants = services.grants_award(actor=staff, evaluation=evaluation, projects=funded, amount=Decimal(50000))

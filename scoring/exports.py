@@ -37,7 +37,9 @@ class SchemeExport(ExportSpec):
 
     def filename(self, params):
         scheme = self.scheme(params)
-        return f"{scheme.year if scheme else ''}-{self.sheet_name}-{params.get('scheme')}.xlsx"
+        # The scheme's name (with its version) tells two schemes' files apart.
+        name = str(scheme) if scheme else str(params.get("scheme"))
+        return f"{name.replace('/', '-')}-{self.sheet_name}.xlsx"
 
 
 class ResultsExport(SchemeExport):
@@ -235,11 +237,13 @@ class EvaluationExport(SchemeExport):
             [
                 row.rank,
                 projects.get(row.organization_id),
-                row.organization.name,
+                row.organization.name_with_town,
                 row.total,
                 grants.get(row.organization_id),
             ]
-            for row in SchemeResult.objects.filter(scheme=scheme).select_related("organization").order_by("rank")
+            for row in SchemeResult.objects.filter(scheme=scheme)
+            .select_related("organization__parent__parent")
+            .order_by("rank", "organization__path")
         ]
         return len(rows), iter(rows)
 

@@ -3,13 +3,15 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from checklists.forms import EvidenceMixin
+from config.numbers import plain
 from organizations.forms import OrganizationCodeField
 from organizations.models import OrganizationKind
 from reviews.forms import NumbersField, ShareField
 
-from .models import ProjectStage
+from .models import QUARTERS, ProjectStage
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 WEIGHT = {"min_value": 0, "max_value": 100, "decimal_places": 2}
@@ -23,6 +25,10 @@ class QuotaField(ShareField):
         text = (value or "").strip()
         if re.fullmatch(r"\d{1,4}", text):
             return ("count", int(text))
+        if not re.fullmatch(r"[\d/%％／ ]*", text):
+            raise forms.ValidationError(
+                _("Write the quota as a number of organizations (3) or a share (1/5, 20%), or leave it empty.")
+            )
         share = super().clean(value)
         return ("share", share) if share else None
 
@@ -134,11 +140,13 @@ class PanelForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    """Adds to a panel: the choices are those not in it yet (what is in it is listed apart)."""
+
     judges = forms.ModelMultipleChoiceField(
-        label=_("judges"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("add judges"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     organizations = forms.ModelMultipleChoiceField(
-        label=_("organizations scored"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("add organizations to score"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, judges, organizations, **kwargs):
@@ -155,6 +163,7 @@ class SheetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.indicators = list(indicators)
         for indicator in self.indicators:
+            maximum = plain(indicator.max_score)
             self.fields[f"i{indicator.pk}"] = forms.DecimalField(
                 label=indicator.name,
                 min_value=0,
@@ -162,13 +171,24 @@ class SheetForm(forms.Form):
                 decimal_places=2,
                 required=False,
                 help_text=indicator.guide,
-                widget=forms.NumberInput(
-                    attrs={"inputmode": "decimal", "step": "any", "min": 0, "max": indicator.max_score}
-                ),
+                # The indicator is named: the message shows beside the sheet's save status too.
+                error_messages={
+                    key: _("%(indicator)s: a score from 0 to %(max)s.") % {"indicator": indicator.name, "max": maximum}
+                    for key in ("invalid", "min_value", "max_value")
+                }
+                | {
+                    "max_decimal_places": _("%(indicator)s: at most two decimals.") % {"indicator": indicator.name},
+                },
             )
 
     def scores(self):
-        return {indicator.pk: self.cleaned_data.get(f"i{indicator.pk}") for indicator in self.indicators}
+        """{indicator id: score or None (cleared)} for the fields sent and valid: an invalid field
+        leaves its saved score alone, and the valid ones are saved beside it."""
+        return {
+            indicator.pk: self.cleaned_data[f"i{indicator.pk}"]
+            for indicator in self.indicators
+            if f"i{indicator.pk}" in self.data and f"i{indicator.pk}" in self.cleaned_data
+        }
 
     def rows(self):
         return [(indicator, self[f"i{indicator.pk}"]) for indicator in self.indicators]
@@ -192,7 +212,7 @@ class DeductionForm(forms.Form):
 class QuarterlyForm(forms.Form):
     organization = OrganizationCodeField(label=_("organization (code)"))
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
-    quarter = forms.TypedChoiceField(label=_("quarter"), choices=[(q, q) for q in range(1, 5)], coerce=int)
+    quarter = forms.TypedChoiceField(label=_("quarter"), choices=QUARTERS, coerce=int)
     score = forms.DecimalField(label=_("score"), min_value=0, max_value=100, decimal_places=2)
 
     def __init__(self, *args, scope, **kwargs):
@@ -225,7 +245,7 @@ class ProjectForm(forms.Form):
     title = forms.CharField(label=_("project"), max_length=120)
     background = forms.CharField(label=_("background"), widget=forms.Textarea(attrs={"rows": 3}))
     problem = forms.CharField(label=_("problem to solve"), widget=forms.Textarea(attrs={"rows": 3}))
-    measures = forms.CharField(label=_("measures"), widget=forms.Textarea(attrs={"rows": 4}))
+    measures = forms.CharField(label=pgettext_lazy("project", "measures"), widget=forms.Textarea(attrs={"rows": 4}))
     schedule = forms.CharField(label=_("schedule"), widget=forms.Textarea(attrs={"rows": 3}))
     expected_result = forms.CharField(label=_("expected result"), widget=forms.Textarea(attrs={"rows": 3}))
     budget = forms.DecimalField(label=_("budget (yuan)"), min_value=0, decimal_places=2, initial=0)
@@ -267,7 +287,15 @@ class EvaluationForm(forms.Form):
     def __init__(self, *args, projects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["projects"].queryset = projects
-        self.fields["projects"].label_from_instance = lambda p: f"{p.title}（{p.organization.name_with_town}）"
+        self.fields["projects"].label_from_instance = self.label
+
+    @staticmethod
+    def label(project):
+        """In rank order: "2. 上郎村（长岐镇）· title", and whether it is funded already."""
+        text = f"{project.rank or '—'}. {project.organization.name_with_town} · {project.title}"
+        if project.funded:
+            text += str(_(" (funded already)"))
+        return text
 
 
 class GrantForm(forms.Form):
@@ -281,7 +309,15 @@ class GrantForm(forms.Form):
     def __init__(self, *args, projects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["projects"].queryset = projects
-        self.fields["projects"].label_from_instance = lambda p: f"{p.title}（{p.organization.name_with_town}）"
+        self.fields["projects"].label_from_instance = self.label
+
+    @staticmethod
+    def label(project):
+        """In rank order: "2. 上郎村（长岐镇）· title", and whether it is funded already."""
+        text = f"{project.rank or '—'}. {project.organization.name_with_town} · {project.title}"
+        if project.funded:
+            text += str(_(" (funded already)"))
+        return text
 
 
 class SpendingForm(forms.Form):

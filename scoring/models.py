@@ -36,6 +36,12 @@ GRADES = [_("excellent"), pgettext_lazy("assessment grade", "good"), _("fair"), 
 DEFAULT_THRESHOLDS = [90, 80, 60]
 
 COMPONENTS = ["checklist", "panel", "mass", "ordinary"]
+COMPONENT_LABELS = {
+    "checklist": _("checklists"),
+    "panel": _("panel scoring"),
+    "mass": _("mass"),
+    "ordinary": _("quarterly assessment"),
+}
 
 
 class Scheme(models.Model):
@@ -106,7 +112,10 @@ class Scheme(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     aggregated_at = models.DateTimeField(_("aggregated at"), null=True, blank=True)
-    history = HistoricalRecords()
+    # The last change to what the aggregation reads from the scheme itself (members, indicators,
+    # panels, sheets, deductions, rules): a run that started before it does not write.
+    inputs_changed_at = models.DateTimeField(_("inputs last changed at"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["inputs_changed_at"])
 
     class Meta:
         verbose_name = _("assessment scheme")
@@ -286,12 +295,17 @@ class JudgeScore(models.Model):
         return f"{self.sheet} · {self.indicator.code} · {self.score}"
 
 
+QUARTERS = [(1, _("first quarter")), (2, _("second quarter")), (3, _("third quarter")), (4, _("fourth quarter"))]
+
+
 class QuarterlyScore(models.Model):
     """平时考核: an organization's score for a quarter (0–100); the year-end scheme reads the mean
     of the quarters held ("改变一锤定音")."""
 
     year = models.PositiveSmallIntegerField(_("year"))
-    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)])
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), choices=QUARTERS, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="quarterly_scores"
     )
@@ -510,7 +524,7 @@ class Project(models.Model):
     title = models.CharField(_("project"), max_length=120)
     background = models.TextField(_("background"))
     problem = models.TextField(_("problem to solve"))
-    measures = models.TextField(_("measures"))
+    measures = models.TextField(pgettext_lazy("project", "measures"))
     schedule = models.TextField(_("schedule"))
     expected_result = models.TextField(_("expected result"))
     budget = models.DecimalField(_("budget (yuan)"), max_digits=12, decimal_places=2, default=ZERO)

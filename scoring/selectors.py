@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, OuterRef, Q, StdDev, Subquery, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, StdDev, Subquery, Sum, Window
+from django.db.models.functions import Cast, RowNumber
 
 from checklists.models import Checklist
 from checklists.selectors import completion_items
@@ -14,16 +14,25 @@ from .aggregation import round2
 from .models import (
     AggregationRun,
     Appeal,
+    DeductionSource,
     JudgeScore,
     JudgeSheet,
     Project,
+    ResultDeduction,
     Scheme,
+    SchemeMember,
     SchemeResult,
     SchemeState,
     SheetStatus,
 )
 
 ANNOUNCED = {SchemeState.PUBLISHED, SchemeState.FINAL}
+# What an assessed organization's secretary reads: announced results, and the versions announced
+# and since corrected (with the decision on the appeal that corrected them).
+MEMBER_READABLE = ANNOUNCED | {SchemeState.SUPERSEDED}
+# States in which what the results are computed from may change (an aggregated scheme goes back
+# to scoring when it does).
+INPUTS_OPEN = {SchemeState.DRAFT, SchemeState.SCORING, SchemeState.AGGREGATED}
 
 
 def schemes_manageable(user):
@@ -33,7 +42,7 @@ def schemes_manageable(user):
 def _member_secretary_schemes(user):
     """Announced schemes in which an organization where the user is secretary is assessed."""
     mine = RoleAssignment.objects.filter(user=user, role=Role.SECRETARY).values("organization")
-    return Scheme.objects.filter(state__in=ANNOUNCED, members__organization__in=mine)
+    return Scheme.objects.filter(state__in=MEMBER_READABLE, members__organization__in=mine)
 
 
 def schemes_readable(user):
@@ -62,11 +71,34 @@ def may_read_explanation(user, scheme, organization):
     announced, the organization's own secretary (to see why it ranks where it does)."""
     if may_read_all(user, scheme):
         return True
-    return scheme.state in ANNOUNCED and has_permission(user, Action.FILE_APPEAL, organization)
+    return scheme.state in MEMBER_READABLE and has_permission(user, Action.FILE_APPEAL, organization)
+
+
+def explainable_organizations(user, scheme):
+    """The members whose explanation the user reads as their own secretary (one query for a
+    whole board; may_read_explanation is the same rule for one)."""
+    if scheme.state not in MEMBER_READABLE:
+        return []
+    return scheme.members.filter(organization__in=organizations_where(user, Action.FILE_APPEAL)).values_list(
+        "organization_id", flat=True
+    )
+
+
+def project_titles(scheme):
+    """{organization id: its project's title} for a competitive evaluation of projects."""
+    return dict(scheme.members.filter(project__isnull=False).values_list("organization_id", "project__title"))
 
 
 def scheme_list(user, *, year=None):
-    schemes = schemes_readable(user).select_related("owner").annotate(member_count=Count("members", distinct=True))
+    # Counted in a subquery: the readable schemes are joined to the user's own memberships.
+    members = (
+        SchemeMember.objects.filter(scheme=OuterRef("pk"))
+        .order_by()
+        .values("scheme")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    schemes = schemes_readable(user).select_related("owner").annotate(member_count=Subquery(members))
     if year:
         schemes = schemes.filter(year=year)
     return schemes.order_by("-year", "owner__path", "name", "-version")
@@ -130,6 +162,26 @@ def judge_scores(scheme, organization):
     return rows
 
 
+def deductions_from_records(scheme):
+    """The deductions the last aggregation read from the records (通报, overdue problems, late
+    items), each with its document; the manual ones are the scheme's own Deduction rows."""
+    return (
+        ResultDeduction.objects.filter(result__scheme=scheme)
+        .exclude(source=DeductionSource.OTHER)
+        .select_related("result__organization__parent")
+        .order_by("result__organization__path", "source", "reference")
+    )
+
+
+def versions_of(scheme):
+    """The scheme and the versions it corrects, newest first (a handful: one per correction)."""
+    versions, current = [scheme.pk], scheme
+    while current.previous_id:
+        current = Scheme.objects.only("pk", "previous_id").get(pk=current.previous_id)
+        versions.append(current.pk)
+    return versions
+
+
 def explanation(scheme, organization):
     """Everything behind one organization's result: its checklist items and occurrences at the
     scoring date, each judge's score per indicator, each deduction with its document."""
@@ -157,7 +209,12 @@ def explanation(scheme, organization):
         "checklists": items,
         "indicators": indicators,
         "deductions": list(result.deduction_lines.all()) if result else [],
-        "appeals": list(Appeal.objects.filter(scheme=scheme, organization=organization).select_related("filed_by")),
+        # The appeals of this version and of the versions it corrects.
+        "appeals": list(
+            Appeal.objects.filter(scheme__in=versions_of(scheme), organization=organization)
+            .select_related("filed_by", "scheme")
+            .order_by("filed_at")
+        ),
     }
 
 
@@ -166,7 +223,8 @@ def judge_statistics(scheme):
     the dropped highest or lowest; the panel's agreement per indicator. Scores are compared in
     percent of the indicator's maximum."""
     submitted = JudgeScore.objects.filter(sheet__scheme=scheme, sheet__status=SheetStatus.SUBMITTED)
-    percent = F("score") * 100 / F("indicator__max_score")
+    # In floating point: SQLite keeps whole-number decimals as integers, and would divide them so.
+    percent = Cast("score", FloatField()) * 100.0 / Cast("indicator__max_score", FloatField())
     cell_mean = (
         JudgeScore.objects.filter(
             sheet__scheme=scheme,
@@ -175,7 +233,7 @@ def judge_statistics(scheme):
             indicator_id=OuterRef("indicator_id"),
         )
         .values("indicator_id")
-        .annotate(mean=Avg(F("score") * 100 / F("indicator__max_score")))
+        .annotate(mean=Avg(Cast("score", FloatField()) * 100.0 / Cast("indicator__max_score", FloatField())))
         .values("mean")
     )
     judges = list(

@@ -1,5 +1,6 @@
 """Every write of the scoring app, each in one transaction with its operation-log rows."""
 
+import itertools
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from checklists.models import Checklist, Frequency
 from checklists.services import attachments_for, checklist_item_add
+from config.numbers import plain
 from notifications.services import notify
 from organizations.models import Organization, Pairing, Person, Post, PostTitle, RoleAssignment
 
@@ -57,11 +59,18 @@ def _save(instance, *, actor, reason):
     return instance
 
 
+def _inputs_changed(scheme_id):
+    """Mark that the scheme's own inputs changed (see Scheme.inputs_changed_at)."""
+    Scheme.objects.filter(pk=scheme_id).update(inputs_changed_at=timezone.now())
+
+
 def _editable(scheme):
+    """Called by every write to the scheme's set-up, which it marks as an input change."""
     if not scheme.is_editable:
         raise ValidationError(
             _("The scheme is %(state)s: its set-up can no longer change.") % {"state": scheme.get_state_display()}
         )
+    _inputs_changed(scheme.pk)
 
 
 # --- schemes ---------------------------------------------------------------------------------
@@ -70,8 +79,24 @@ def _editable(scheme):
 def _rules_check(scheme):
     if not scheme.thresholds:
         scheme.thresholds = list(DEFAULT_THRESHOLDS)
-    if len(scheme.thresholds) != 3 or list(scheme.thresholds) != sorted(scheme.thresholds, reverse=True):
-        raise ValidationError({"thresholds": _("Give three thresholds from the best grade down, e.g. 90, 80, 60.")})
+    thresholds = list(scheme.thresholds)
+    if (
+        len(thresholds) != 3
+        or any(not 0 < value <= 100 for value in thresholds)
+        or any(higher <= lower for higher, lower in itertools.pairwise(thresholds))
+    ):
+        raise ValidationError(
+            {
+                "thresholds": _(
+                    "Give three thresholds between 0 and 100, each lower than the one before, from the best grade "
+                    "down, e.g. 90, 80, 60."
+                )
+            }
+        )
+    if scheme.scoring_date and scheme.year and scheme.scoring_date.year != scheme.year:
+        raise ValidationError(
+            {"scoring_date": _("The scoring date falls in the scheme's year, %(year)s.") % {"year": scheme.year}}
+        )
     total = sum(scheme.weights.values(), Decimal(0))
     if total != 100:
         raise ValidationError(_("The weights must add up to 100 (now %(total)s).") % {"total": total})
@@ -128,7 +153,10 @@ RULE_FIELDS = [
 @transaction.atomic
 def scheme_copy(*, actor, scheme, year, name):
     """A scheme for another year from this one: rules, indicators, organizations and panels
-    (judges and the organizations they score); dates move to the same day of that year."""
+    (judges and the organizations they score); dates move to the same day of that year. A
+    project evaluation is not copied: next year's projects are other projects."""
+    if scheme.kind == SchemeKind.PROJECTS:
+        raise ValidationError(_("A project evaluation is made anew from the year's projects, not copied."))
     copy = scheme_create(
         actor=actor,
         owner=scheme.owner,
@@ -179,29 +207,41 @@ def member_remove(*, actor, scheme, organization):
     )
 
 
+def _indicators_open(scheme):
+    """Indicators change until the first score: every judge scores every indicator, and a sheet
+    submitted without one would be scaled over the others in silence."""
+    _editable(scheme)
+    if JudgeScore.objects.filter(sheet__scheme=scheme).exists():
+        raise ValidationError(
+            _("Judges have started scoring: the indicators can no longer change (correct the scheme instead).")
+        )
+
+
 @transaction.atomic
 def indicator_add(*, actor, scheme, **fields):
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    _editable(scheme)
+    _indicators_open(scheme)
+    fields["code"] = fields["code"].strip().upper()  # told apart without case: A1 is a1
+    if scheme.indicators.filter(code=fields["code"]).exists():
+        raise ValidationError({"code": _("This scheme has an indicator %(code)s already.") % {"code": fields["code"]}})
     fields.setdefault("position", scheme.indicators.count() + 1)
     return _save(Indicator(scheme=scheme, **fields), actor=actor, reason=_("indicator added"))
 
 
 @transaction.atomic
 def indicator_update(*, actor, indicator, **fields):
+    """The name, guide and order may change while scoring; the maximum only until the first score."""
     _editable(indicator.scheme)
+    if "max_score" in fields and fields["max_score"] != indicator.max_score:
+        _indicators_open(indicator.scheme)
     for name, value in fields.items():
         setattr(indicator, name, value)
-    if "max_score" in fields and indicator.scores.filter(score__gt=indicator.max_score).exists():
-        raise ValidationError({"max_score": _("Judges have given more than that already.")})
     return _save(indicator, actor=actor, reason=_("indicator changed"))
 
 
 @transaction.atomic
 def indicator_remove(*, actor, indicator):
-    _editable(indicator.scheme)
-    if indicator.scores.exists():
-        raise ValidationError(_("Judges have scored this indicator already; it stays."))
+    _indicators_open(indicator.scheme)
     indicator._history_user, indicator._change_reason = actor, _("indicator removed")
     indicator.delete()
 
@@ -265,6 +305,8 @@ def conflicts(judges, organizations, *, year):
 def panel_add(*, actor, scheme, name):
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _editable(scheme)
+    if scheme.panels.filter(name=name.strip()).exists():
+        raise ValidationError({"name": _("This scheme has a panel named %(name)s already.") % {"name": name.strip()}})
     return _save(Panel(scheme=scheme, name=name.strip()), actor=actor, reason=_("panel added"))
 
 
@@ -297,8 +339,15 @@ def panel_assign(*, actor, panel, judges=(), organizations=()):
     Panel.history.bulk_history_create(
         [panel], update=True, default_user=actor, default_change_reason=_("panel assigned")
     )
-    by_id = {judge.pk: judge for judge in all_judges} | {o.pk: o for o in all_organizations}
-    return [(by_id[j], by_id[o], reason) for (j, o), reason in refused.items()]
+    return named_pairs(refused, all_judges, all_organizations)
+
+
+def named_pairs(pairs, judges, organizations):
+    """{(judge id, organization id): reason} as [(judge, organization, reason)]: the two kinds of
+    id are looked up apart (a judge and an organization may share a number)."""
+    judges_by_id = {judge.pk: judge for judge in judges}
+    organizations_by_id = {organization.pk: organization for organization in organizations}
+    return [(judges_by_id[j], organizations_by_id[o], reason) for (j, o), reason in pairs.items()]
 
 
 @transaction.atomic
@@ -317,10 +366,12 @@ def panel_remove_judge(*, actor, panel, judge):
 
 
 def _sheet_open(sheet):
+    """Called by every write to a sheet's scores, which it marks as an input change."""
     if sheet.status != SheetStatus.OPEN:
         raise ValidationError(_("This sheet has been submitted and is locked."))
     if sheet.scheme.state != SchemeState.SCORING:
         raise ValidationError(_("Scoring is not open for this scheme."))
+    _inputs_changed(sheet.scheme_id)
 
 
 @transaction.atomic
@@ -343,7 +394,7 @@ def sheet_save(*, actor, sheet, scores):
         if not 0 <= score <= indicator.max_score:
             errors[indicator_id] = _("%(indicator)s: a score from 0 to %(max)s.") % {
                 "indicator": indicator.name,
-                "max": indicator.max_score.normalize(),
+                "max": plain(indicator.max_score),
             }
             continue
         found = JudgeScore.objects.filter(sheet=sheet, indicator=indicator).first()
@@ -379,11 +430,28 @@ def sheet_submit(*, actor, sheet):
 
 
 @transaction.atomic
+def sheets_reopen_for(*, actor, panel, organization, reason):
+    """Reopen every submitted sheet of the panel for one organization, with one reason (after an
+    upheld appeal the organization is scored again); returns how many were reopened."""
+    sheets = list(
+        JudgeSheet.objects.filter(panel=panel, organization=organization, status=SheetStatus.SUBMITTED).select_related(
+            "scheme", "organization"
+        )
+    )
+    if not sheets:
+        raise ValidationError(_("No submitted sheet of this organization to reopen."))
+    for sheet in sheets:
+        sheet_reopen(actor=actor, sheet=sheet, reason=reason)
+    return len(sheets)
+
+
+@transaction.atomic
 def sheet_reopen(*, actor, sheet, reason):
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the sheet is reopened.")})
     if sheet.scheme.state != SchemeState.SCORING:
         raise ValidationError(_("Scoring is not open for this scheme."))
+    _inputs_changed(sheet.scheme_id)
     moved = JudgeSheet.objects.filter(pk=sheet.pk, status=SheetStatus.SUBMITTED).update(
         status=SheetStatus.OPEN, submitted_at=None, reopen_reason=reason.strip()
     )
@@ -422,11 +490,22 @@ def sheet_import(*, actor, sheet, scores):
 # --- deductions and quarterly scores -----------------------------------------------------------------
 
 
+def _results_open(scheme, *, actor, reason):
+    """A change to what the results are computed from: refused once they are announced; after an
+    aggregation the scheme goes back to scoring, so that it is aggregated again before it is
+    announced (the results on record never miss a change)."""
+    if scheme.state in {SchemeState.FINAL, SchemeState.SUPERSEDED, SchemeState.PUBLISHED}:
+        raise ValidationError(_("The results are announced: a change needs a correction."))
+    _inputs_changed(scheme.pk)
+    if scheme.state == SchemeState.AGGREGATED:
+        scheme.state = SchemeState.SCORING
+        _save(scheme, actor=actor, reason=reason)
+
+
 @transaction.atomic
 def deduction_add(*, actor, scheme, organization, points, reason):
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if scheme.state in {SchemeState.FINAL, SchemeState.SUPERSEDED, SchemeState.PUBLISHED}:
-        raise ValidationError(_("The results are announced: a change needs a correction."))
+    _results_open(scheme, actor=actor, reason=_("deduction entered: to be aggregated again"))
     if not scheme.members.filter(organization=organization).exists():
         raise ValidationError({"organization": _("This organization is not assessed in this scheme.")})
     return _save(
@@ -438,8 +517,8 @@ def deduction_add(*, actor, scheme, organization, points, reason):
 
 @transaction.atomic
 def deduction_remove(*, actor, deduction):
-    if deduction.scheme.state in {SchemeState.FINAL, SchemeState.SUPERSEDED, SchemeState.PUBLISHED}:
-        raise ValidationError(_("The results are announced: a change needs a correction."))
+    scheme = Scheme.objects.select_for_update().get(pk=deduction.scheme_id)
+    _results_open(scheme, actor=actor, reason=_("deduction removed: to be aggregated again"))
     deduction._history_user, deduction._change_reason = actor, _("deduction removed")
     deduction.delete()
 
@@ -459,9 +538,10 @@ def quarterly_score_set(*, actor, organization, year, quarter, score):
 
 
 @transaction.atomic
-def scheme_advance(*, actor, scheme, to):
+def scheme_advance(*, actor, scheme, to, publication_ends_on=None):
     """draft → scoring → (aggregation) → aggregated → announced → final; aggregated → scoring
-    to fix something before the announcement."""
+    to fix something before the announcement. Announcing sets the last day of the announcement
+    (publication_ends_on), which stays fixed from then on."""
     moves = {
         SchemeState.SCORING: {SchemeState.DRAFT, SchemeState.AGGREGATED},
         SchemeState.PUBLISHED: {SchemeState.AGGREGATED},
@@ -476,13 +556,19 @@ def scheme_advance(*, actor, scheme, to):
         raise ValidationError(_("Add the organizations to assess first."))
     if to == SchemeState.SCORING and scheme.weight_panel and not scheme.indicators.exists():
         raise ValidationError(_("Add the panel's indicators first."))
-    if to == SchemeState.PUBLISHED and (
-        scheme.publication_ends_on is None or scheme.publication_ends_on < timezone.localdate()
-    ):
-        raise ValidationError({"publication_ends_on": _("Set the last day of the announcement, today or later.")})
+    if to == SchemeState.PUBLISHED:
+        if publication_ends_on is not None:
+            scheme.publication_ends_on = publication_ends_on
+        if scheme.publication_ends_on is None or scheme.publication_ends_on < timezone.localdate():
+            raise ValidationError({"publication_ends_on": _("Set the last day of the announcement, today or later.")})
+        if AggregationRun.objects.filter(scheme=scheme, status=RunStatus.RUNNING).exists():
+            raise ValidationError(_("An aggregation is running: announce the results once it has finished."))
     if to == SchemeState.FINAL:
-        if scheme.appeals.filter(status=AppealStatus.PENDING).exists():
-            raise ValidationError(_("Decide every appeal first."))
+        from .selectors import versions_of
+
+        # Appeals against the versions this one corrects are decided too before the lock.
+        if Appeal.objects.filter(scheme__in=versions_of(scheme), status=AppealStatus.PENDING).exists():
+            raise ValidationError(_("Decide every appeal first, those against the earlier versions too."))
         if scheme.publication_ends_on >= timezone.localdate():
             raise ValidationError(
                 _("The announcement runs until %(day)s: the results can be made final after it.")
@@ -502,13 +588,13 @@ def _notify_members(scheme):
             organization__scheme_memberships__scheme=scheme, role="secretary", user__is_active=True
         ).select_related("user")
     }
+    if scheme.previous_id:
+        title = _("The corrected results (version %(version)s) of %(scheme)s are announced until %(day)s")
+    else:
+        title = _("The results of %(scheme)s are announced until %(day)s")
     notify(
         users=users,
-        title=_("The results of %(scheme)s are announced until %(day)s")
-        % {
-            "scheme": scheme.name,
-            "day": scheme.publication_ends_on.isoformat(),
-        },
+        title=title % {"scheme": scheme.name, "day": scheme.publication_ends_on.isoformat(), "version": scheme.version},
         url=reverse("scoring:board", args=[scheme.pk]),
         key=f"scheme-published:{scheme.pk}",
     )
@@ -559,7 +645,18 @@ def aggregation_run(*, run_id):
             computed = aggregation.compute(scheme, progress=progress)
             progress("store", 90)
             with transaction.atomic():
-                aggregation.store(scheme, computed)
+                locked = Scheme.objects.select_for_update().get(pk=scheme.pk)
+                refusal = None
+                if locked.state not in {SchemeState.SCORING, SchemeState.AGGREGATED}:
+                    refusal = _("The results were announced meanwhile; this run wrote nothing.")
+                elif locked.inputs_changed_at and locked.inputs_changed_at >= run.started_at:
+                    refusal = _("Scores or deductions changed while it ran; it wrote nothing: aggregate again.")
+                if refusal:
+                    AggregationRun.objects.filter(pk=run_id).update(
+                        status=RunStatus.FAILED, error=refusal, finished_at=timezone.now()
+                    )
+                    return None
+                aggregation.store(locked, computed)
                 Scheme.objects.filter(pk=scheme.pk, state=SchemeState.SCORING).update(state=SchemeState.AGGREGATED)
                 AggregationRun.objects.filter(pk=run_id).update(
                     status=RunStatus.DONE, progress=100, step="", finished_at=timezone.now()
@@ -613,12 +710,20 @@ def appeal_resolve(*, actor, appeal, upheld, resolution):
     scheme = appeal.scheme
     correction = None
     if upheld:
-        correction = getattr(scheme, "correction", None) or scheme_correct(
-            actor=actor,
-            scheme=scheme,
-            reason=_("appeal of %(organization)s upheld: %(resolution)s")
-            % {"organization": appeal.organization.name, "resolution": resolution.strip()},
-        )
+        # The latest version: one being corrected takes this appeal too; an announced one is
+        # corrected again.
+        latest = scheme
+        while getattr(latest, "correction", None) is not None:
+            latest = latest.correction
+        if latest.pk != scheme.pk and latest.state in {SchemeState.DRAFT, SchemeState.SCORING, SchemeState.AGGREGATED}:
+            correction = latest
+        else:
+            correction = scheme_correct(
+                actor=actor,
+                scheme=latest,
+                reason=_("appeal of %(organization)s upheld: %(resolution)s")
+                % {"organization": appeal.organization.name, "resolution": resolution.strip()},
+            )
     moved = Appeal.objects.filter(pk=appeal.pk, status=AppealStatus.PENDING).update(
         status=AppealStatus.UPHELD if upheld else AppealStatus.REJECTED,
         resolution=resolution.strip(),

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.numbers import plain
 from organizations.models import Organization
 from organizations.permissions import Action, has_permission, organizations_where
 from spreadsheets.registry import Column, RowError, SheetImporter, SheetPlan
@@ -65,24 +66,37 @@ class IndicatorSheet(SchemeSheet):
         scheme = self.scheme(context, self.name)
         if scheme is None:
             return plan
-        existing = {indicator.code: indicator for indicator in scheme.indicators.all()}
+        existing = {indicator.code.upper(): indicator for indicator in scheme.indicators.all()}
+        scored = scheme.sheets.filter(scores__isnull=False).exists()
         seen, changes = set(), []
         for row in rows:
             if row.failed:
                 continue
             values = row.values
+            code = values["code"].upper()  # codes are told apart without case: A1 is a1
             maximum = _number(values["max_score"], maximum=Decimal(1000))
             if maximum is None or maximum == 0:
                 context.error(
-                    row, "满分", _("「%(value)s」 is not a score (a positive number).") % {"value": values["max_score"]}
+                    row,
+                    "满分",
+                    _("「%(value)s」 is not a maximum score: above 0, up to 1000, two decimals at most.")
+                    % {"value": values["max_score"]},
                 )
                 continue
-            if values["code"] in seen:
+            if code in seen:
                 context.error(row, "指标编码", _("The code %(code)s is in the file twice.") % {"code": values["code"]})
                 continue
-            seen.add(values["code"])
+            seen.add(code)
             fields = {"name": values["name"], "max_score": maximum, "guide": values["guide"] or ""}
-            found = existing.get(values["code"])
+            found = existing.get(code)
+            if scored and (found is None or found.max_score != maximum):
+                context.error(
+                    row,
+                    "满分" if found else "指标编码",
+                    _("Judges have started scoring: the indicators can no longer change (correct the scheme instead)."),
+                )
+                continue
+            values["code"] = code
             if found is None:
                 plan.created += 1
                 changes.append((None, {"code": values["code"], **fields}))
@@ -174,7 +188,7 @@ class JudgeScoreSheet(SchemeSheet):
                     row,
                     "得分",
                     _("「%(value)s」 is not a score from 0 to %(max)s.")
-                    % {"value": values["score"], "max": indicator.max_score.normalize()},
+                    % {"value": values["score"], "max": plain(indicator.max_score)},
                 )
                 continue
             if (sheet.pk, indicator.pk) in seen:

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -40,8 +41,11 @@ from .forms import (
     SpendingForm,
 )
 from .models import (
+    COMPONENT_LABELS,
+    COMPONENTS,
     Appeal,
     Deduction,
+    Grant,
     Indicator,
     JudgeSheet,
     Panel,
@@ -50,7 +54,9 @@ from .models import (
     QuarterlyScore,
     Scheme,
     SchemeKind,
+    SchemeResult,
     SchemeState,
+    SheetStatus,
 )
 
 
@@ -66,6 +72,14 @@ def _scheme_for(user, pk, *, manage=False):
     if manage and not selectors.may_manage(user, scheme):
         raise PermissionDenied
     return scheme
+
+
+def _posted_pk(request, name):
+    """A primary key posted in a hidden field: anything but digits is a 404, never a 500."""
+    value = request.POST.get(name, "")
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return int(value)
 
 
 def _errors(request, error):
@@ -175,9 +189,9 @@ def scheme_detail(request, pk):
         return services.members_add(actor=user, scheme=scheme, organizations=found.filter(pk__in=scope))
 
     def publish(data):
-        scheme.publication_ends_on = data["publication_ends_on"]
-        Scheme.objects.filter(pk=scheme.pk).update(publication_ends_on=data["publication_ends_on"])
-        return services.scheme_advance(actor=user, scheme=scheme, to=SchemeState.PUBLISHED)
+        return services.scheme_advance(
+            actor=user, scheme=scheme, to=SchemeState.PUBLISHED, publication_ends_on=data["publication_ends_on"]
+        )
 
     writes = {
         "members": members,
@@ -193,15 +207,21 @@ def scheme_detail(request, pk):
             if action in {"copy", "correct"}:
                 messages.success(request, _("A new scheme has been made from this one."))
                 return redirect("scoring:scheme", pk=result.pk)
-            messages.success(request, _("Saved."))
+            done = {
+                "members": _("%(n)s organizations added.") % {"n": result} if action == "members" else "",
+                "indicator": _("The indicator has been added."),
+                "panel": _("The panel has been added: assign its judges and organizations."),
+                "publish": _("The results are announced; the organizations' secretaries have been told."),
+            }
+            messages.success(request, done[action])
             return redirect("scoring:scheme", pk=scheme.pk)
     if action in {"remove_member", "remove_indicator"}:
         try:
             if action == "remove_member":
-                organization = get_object_or_404(Organization, pk=request.POST.get("organization") or 0)
+                organization = get_object_or_404(Organization, pk=_posted_pk(request, "organization"))
                 services.member_remove(actor=user, scheme=scheme, organization=organization)
             else:
-                indicator = get_object_or_404(Indicator, pk=request.POST.get("indicator") or 0, scheme=scheme)
+                indicator = get_object_or_404(Indicator, pk=_posted_pk(request, "indicator"), scheme=scheme)
                 services.indicator_remove(actor=user, indicator=indicator)
         except ValidationError as error:
             _errors(request, error)
@@ -246,6 +266,12 @@ def aggregate(request, pk):
         _errors(request, error)
     else:
         messages.success(request, _("The aggregation has started; its progress is shown below."))
+        waiting = scheme.sheets.exclude(status=SheetStatus.SUBMITTED).count()
+        if waiting:
+            messages.warning(
+                request,
+                _("%(n)s sheets are not submitted yet: they are left out of this aggregation.") % {"n": waiting},
+            )
     return redirect("scoring:scheme", pk=scheme.pk)
 
 
@@ -266,14 +292,19 @@ def upload(request, pk, sheet):
     """The 考核指标 or 评委评分 sheet of this scheme, through the spreadsheet machinery (check,
     preview, confirm): the upload names the scheme it is for."""
     scheme = _scheme_for(request.user, pk, manage=True)
-    if sheet not in {"indicators", "scores"}:
+    sheets = {"indicators": "考核指标", "scores": "评委评分"}
+    if sheet not in sheets:
         raise Http404
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("scoring:scheme", pk=scheme.pk)
     try:
-        job = import_job_create(actor=request.user, upload=form.cleaned_data["file"], target={"scheme": scheme.pk})
+        job = import_job_create(
+            actor=request.user,
+            upload=form.cleaned_data["file"],
+            target={"scheme": scheme.pk, "sheets": [sheets[sheet]]},
+        )
     except ValidationError as error:
         _errors(request, error)
         return redirect("scoring:scheme", pk=scheme.pk)
@@ -301,13 +332,20 @@ def _judges_available(scheme):
 @login_required
 def panel_detail(request, pk):
     panel = get_object_or_404(Panel.objects.select_related("scheme__owner"), pk=pk)
-    scheme = _scheme_for(request.user, panel.scheme_id, manage=True)
+    scheme = _scheme_for(request.user, panel.scheme_id)
+    if not selectors.may_read_all(request.user, scheme):
+        raise Http404
+    may_manage = selectors.may_manage(request.user, scheme)
     action = request.POST.get("action") if request.method == "POST" else None
+    if action is not None and not may_manage:
+        raise PermissionDenied
     members = Organization.objects.filter(scheme_memberships__scheme=scheme).select_related("parent").order_by("path")
     form = AssignForm(
-        request.POST if action == "assign" else None, judges=_judges_available(scheme), organizations=members
+        request.POST if action == "assign" else None,
+        judges=_judges_available(scheme).exclude(pk__in=panel.judges.values("pk")),
+        organizations=members.exclude(pk__in=panel.organizations.values("pk")),
     )
-    reopen = ReasonForm(request.POST if action == "reopen" else None)
+    reopen = ReasonForm(request.POST if action in {"reopen", "reopen_organization"} else None)
     refused = None
     if action == "assign" and form.is_valid():
         refused = form_attempt(
@@ -319,18 +357,42 @@ def panel_detail(request, pk):
                 organizations=list(form.cleaned_data["organizations"]),
             ),
         )
-        if refused is not None and not refused:
-            messages.success(request, _("Saved."))
-            return redirect("scoring:panel", pk=panel.pk)
+        if refused is not None:
+            sheets = panel.sheets.count()
+            messages.success(
+                request,
+                _("Assigned: the panel has %(judges)s judges, %(organizations)s organizations and %(sheets)s sheets.")
+                % {"judges": panel.judges.count(), "organizations": panel.organizations.count(), "sheets": sheets},
+            )
+            if not refused:
+                return redirect("scoring:panel", pk=panel.pk)
     if action == "reopen" and reopen.is_valid():
-        sheet = get_object_or_404(JudgeSheet, pk=request.POST.get("sheet") or 0, panel=panel)
+        sheet = get_object_or_404(JudgeSheet, pk=_posted_pk(request, "sheet"), panel=panel)
         if form_attempt(
             reopen, lambda: services.sheet_reopen(actor=request.user, sheet=sheet, reason=reopen.cleaned_data["reason"])
         ):
             messages.success(request, _("The sheet has been reopened; the judge was told."))
             return redirect("scoring:panel", pk=panel.pk)
+    if action == "reopen_organization" and reopen.is_valid():
+        organization = get_object_or_404(members, pk=_posted_pk(request, "organization"))
+        count = form_attempt(
+            reopen,
+            lambda: services.sheets_reopen_for(
+                actor=request.user, panel=panel, organization=organization, reason=reopen.cleaned_data["reason"]
+            ),
+        )
+        if count:
+            messages.success(
+                request,
+                _("%(count)s sheets of %(organization)s have been reopened; the judges were told.")
+                % {"count": count, "organization": organization.name_with_town},
+            )
+            return redirect("scoring:panel", pk=panel.pk)
+    if action in {"reopen", "reopen_organization"} and reopen.errors:
+        # The per-sheet forms are one line each: their errors are told as a message.
+        messages.error(request, " ".join(e for errors in reopen.errors.values() for e in errors))
     if action == "remove_judge":
-        judge = get_object_or_404(User, pk=request.POST.get("judge") or 0)
+        judge = get_object_or_404(User, pk=_posted_pk(request, "judge"))
         try:
             services.panel_remove_judge(actor=request.user, panel=panel, judge=judge)
         except ValidationError as error:
@@ -338,9 +400,9 @@ def panel_detail(request, pk):
         return redirect("scoring:panel", pk=panel.pk)
     if refused is None:
         judges, organizations = list(panel.judges.all()), list(panel.organizations.all())
-        by_id = {judge.pk: judge for judge in judges} | {o.pk: o for o in organizations}
-        found = services.conflicts(judges, organizations, year=scheme.year)
-        refused = [(by_id[j], by_id[o], reason) for (j, o), reason in found.items()]
+        refused = services.named_pairs(
+            services.conflicts(judges, organizations, year=scheme.year), judges, organizations
+        )
     context = {
         "panel": panel,
         "scheme": scheme,
@@ -350,6 +412,9 @@ def panel_detail(request, pk):
         "sheets": panel.sheets.select_related("judge", "organization__parent").order_by(
             "organization__path", "judge__full_name"
         ),
+        "may_manage": may_manage,
+        "judges": panel.judges.order_by("full_name", "username"),
+        "organizations": panel.organizations.select_related("parent").order_by("path"),
     }
     return render(request, "scoring/panel_detail.html", context)
 
@@ -375,17 +440,17 @@ def sheet(request, pk):
     )
     if request.method == "POST":
         action = request.POST.get("action", "save")
-        if form.is_valid():
-            written = form_attempt(
-                form, lambda: services.sheet_save(actor=request.user, sheet=sheet, scores=form.scores())
-            )
-            if written is not None and action == "submit":
-                if form_attempt(form, lambda: services.sheet_submit(actor=request.user, sheet=sheet)):
-                    messages.success(request, _("Submitted: the sheet is locked."))
-                    return redirect("scoring:my_sheets")
-            elif written is not None and not request.htmx:
-                messages.success(request, _("Saved."))
-                return redirect("scoring:sheet", pk=sheet.pk)
+        valid = form.is_valid()
+        # What is valid is saved even beside a field in error: a draft never loses a good score.
+        scores = form.scores()
+        written = form_attempt(form, lambda: services.sheet_save(actor=request.user, sheet=sheet, scores=scores))
+        if valid and written is not None and action == "submit":
+            if form_attempt(form, lambda: services.sheet_submit(actor=request.user, sheet=sheet)):
+                messages.success(request, _("Submitted: the sheet is locked."))
+                return redirect("scoring:my_sheets")
+        elif valid and written is not None and not request.htmx:
+            messages.success(request, _("Saved."))
+            return redirect("scoring:sheet", pk=sheet.pk)
         if request.htmx:
             # 200 even with errors: htmx swaps only successful responses, and the message must show.
             return render(request, "scoring/_sheet_saved.html", {"form": form})
@@ -411,11 +476,19 @@ def board(request, pk):
         raise Http404
     rows = selectors.board(scheme)
     all_ = selectors.may_read_all(request.user, scheme)
+    mine = set() if all_ else set(selectors.explainable_organizations(request.user, scheme))
+    # The components with a weight, in the order of DESIGN.md 5 (a project evaluation: the panel).
+    columns = [name for name in COMPONENTS if scheme.weights[name] > 0]
+    titles = selectors.project_titles(scheme) if scheme.kind == SchemeKind.PROJECTS else {}
     for row in rows:
-        row.may_explain = all_ or selectors.may_read_explanation(request.user, scheme, row.organization)
+        row.may_explain = all_ or row.organization_id in mine
+        row.cells = [(COMPONENT_LABELS[name], getattr(row, name)) for name in columns]
+        row.project_title = titles.get(row.organization_id, "")
     context = {
         "scheme": scheme,
         "rows": rows,
+        "own": [row for row in rows if row.organization_id in mine],
+        "columns": [COMPONENT_LABELS[name] for name in columns],
         "may_manage": selectors.may_manage(request.user, scheme),
         "projects": scheme.kind == SchemeKind.PROJECTS,
     }
@@ -440,8 +513,9 @@ def explain(request, pk, code):
     )
     form = AppealForm(request.POST or None)
     if request.method == "POST":
-        if not may_appeal:
+        if not has_permission(request.user, Action.FILE_APPEAL, organization):
             raise PermissionDenied
+        # Past the announcement or with an appeal waiting, the service says so and the text stays.
         if form.is_valid() and form_attempt(
             form,
             lambda: services.appeal_file(
@@ -450,9 +524,19 @@ def explain(request, pk, code):
         ):
             messages.success(request, _("Your appeal has been filed; the organization department will decide it."))
             return redirect("scoring:explain", pk=scheme.pk, code=code)
+    from reviews.selectors import may_read_results, secretary_review_of
+
+    review = secretary_review_of(organization, year=scheme.year) if scheme.weight_mass else None
+    correction = getattr(scheme, "correction", None)
     context = {
         "scheme": scheme,
         "organization": organization,
+        "review": review,
+        "review_readable": review is not None and may_read_results(request.user, review.reportee.session),
+        # The version that corrects this one, once the user may read it.
+        "correction": correction
+        if correction is not None and (all_ or correction.state in selectors.MEMBER_READABLE)
+        else None,
         # Judges are named to the organizer's staff; an organization sees "judge 1, 2, …".
         "judges_named": all_,
         "may_appeal": may_appeal,
@@ -477,56 +561,90 @@ def appeals(request, pk):
     if not selectors.may_read_all(request.user, scheme):
         raise Http404
     may_manage = selectors.may_manage(request.user, scheme)
-    form = ResolveForm(request.POST or None)
-    if request.method == "POST":
-        if not may_manage:
-            raise PermissionDenied
-        appeal = get_object_or_404(Appeal, pk=request.POST.get("appeal") or 0, scheme=scheme)
-        if form.is_valid():
+    posted = request.POST.get("appeal", "") if request.method == "POST" else None
+    if posted is not None and not may_manage:
+        raise PermissionDenied
+    # This version's appeals and those against the versions it corrects (still to be decided, some).
+    rows = list(
+        Appeal.objects.filter(scheme__in=selectors.versions_of(scheme))
+        .select_related("scheme", "organization__parent", "filed_by", "resolved_by", "correction")
+        .order_by("-scheme__version", "filed_at")
+    )
+    # One form per appeal, each with its own prefix: its fields, labels and errors are its own.
+    for appeal in rows:
+        appeal.form = ResolveForm(request.POST if posted == str(appeal.pk) else None, prefix=f"appeal{appeal.pk}")
+    if posted is not None:
+        appeal = next((row for row in rows if str(row.pk) == posted), None)
+        if appeal is None:
+            raise Http404
+        if appeal.form.is_valid():
             result = form_attempt(
-                form, lambda: services.appeal_resolve(actor=request.user, appeal=appeal, **form.cleaned_data)
+                appeal.form,
+                lambda: services.appeal_resolve(actor=request.user, appeal=appeal, **appeal.form.cleaned_data),
             )
             if result:
-                messages.success(request, _("The appeal has been decided."))
                 if result.correction_id:
+                    messages.success(
+                        request,
+                        _(
+                            "The appeal is upheld: this is the corrected version. Reopen the sheets to score "
+                            "again (or change the deductions), then aggregate and announce it."
+                        ),
+                    )
                     return redirect("scoring:scheme", pk=result.correction_id)
+                messages.success(request, _("The appeal has been rejected; the organization was told why."))
                 return redirect("scoring:appeals", pk=scheme.pk)
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    rows = scheme.appeals.select_related("organization__parent", "filed_by", "resolved_by", "correction")
-    return render(
-        request, "scoring/appeals.html", {"scheme": scheme, "rows": rows, "may_manage": may_manage, "form": form}
-    )
+    return render(request, "scoring/appeals.html", {"scheme": scheme, "rows": rows, "may_manage": may_manage})
 
 
 @login_required
 def deductions(request, pk):
-    scheme = _scheme_for(request.user, pk, manage=True)
+    """Manual deductions (entered here) and, read-only, those the last aggregation took from the
+    records (通报, overdue problems, late items): the organizer's staff write, leaders read."""
+    scheme = _scheme_for(request.user, pk)
+    if not selectors.may_read_all(request.user, scheme):
+        raise Http404
+    may_write = selectors.may_manage(request.user, scheme) and scheme.state in selectors.INPUTS_OPEN
+    if request.method == "POST" and not may_write:
+        raise PermissionDenied
     organizations = (
         Organization.objects.filter(scheme_memberships__scheme=scheme).select_related("parent").order_by("path")
     )
     form = DeductionForm(request.POST or None, organizations=organizations)
     if request.method == "POST":
         if request.POST.get("remove"):
-            deduction = get_object_or_404(Deduction, pk=request.POST["remove"], scheme=scheme)
+            deduction = get_object_or_404(Deduction, pk=_posted_pk(request, "remove"), scheme=scheme)
             try:
                 services.deduction_remove(actor=request.user, deduction=deduction)
             except ValidationError as error:
                 _errors(request, error)
+            else:
+                messages.success(request, _("The deduction has been removed."))
             return redirect("scoring:deductions", pk=scheme.pk)
         if form.is_valid() and form_attempt(
             form, lambda: services.deduction_add(actor=request.user, scheme=scheme, **form.cleaned_data)
         ):
-            messages.success(request, _("Saved."))
+            messages.success(request, _("The deduction has been entered."))
             return redirect("scoring:deductions", pk=scheme.pk)
-    rows = scheme.deductions.select_related("organization__parent", "created_by").order_by("organization__path")
-    return render(request, "scoring/deductions.html", {"scheme": scheme, "rows": rows, "form": form})
+    context = {
+        "scheme": scheme,
+        "rows": scheme.deductions.select_related("organization__parent", "created_by").order_by("organization__path"),
+        "from_records": selectors.deductions_from_records(scheme),
+        "form": form,
+        "may_write": may_write,
+    }
+    return render(request, "scoring/deductions.html", context)
 
 
 @login_required
 def quarterly(request):
-    """平时考核: quarterly scores entered (or imported with the 平时考核 sheet)."""
+    """平时考核: quarterly scores entered (or imported with the 平时考核 sheet) by staff; leaders read."""
     scope = organizations_where(request.user, Action.SET_UP_ASSESSMENT)
-    if not scope.exists():
+    readable = organizations_where(request.user, Action.READ_ASSESSMENT) | scope
+    if not readable.exists():
+        raise PermissionDenied
+    may_write = scope.exists()
+    if request.method == "POST" and not may_write:
         raise PermissionDenied
     year = _year(request)
     form = QuarterlyForm(request.POST or None, scope=scope, initial={"year": year})
@@ -539,12 +657,14 @@ def quarterly(request):
         messages.success(request, _("Saved."))
         return redirect(f"{request.path}?year={form.cleaned_data['year']}")
     rows = (
-        QuarterlyScore.objects.filter(year=year, organization__in=scope)
+        QuarterlyScore.objects.filter(year=year, organization__in=readable)
         .select_related("organization__parent")
         .order_by("organization__path", "quarter")
     )
     return render(
-        request, "scoring/quarterly.html", {"form": form, "rows": rows[:500], "year": year, "total": rows.count()}
+        request,
+        "scoring/quarterly.html",
+        {"form": form, "rows": rows[:500], "year": year, "total": rows.count(), "may_write": may_write},
     )
 
 
@@ -566,6 +686,8 @@ def projects(request):
         "rows": rows,
         "may_file": filing.exists(),
         "may_evaluate": organizations_where(request.user, Action.SET_UP_ASSESSMENT).exists(),
+        # The library of the whole area is exported from its top organization.
+        "export_root": organizations_where(request.user, Action.SET_UP_ASSESSMENT).order_by("path").first(),
     }
     return render(request, "scoring/projects.html", context)
 
@@ -658,7 +780,17 @@ def project_detail(request, pk):
             raise Http404
         form = forms[name]
         if form.is_valid() and form_attempt(form, lambda: write(form.cleaned_data)) is not None:
-            messages.success(request, _("Saved."))
+            done = {
+                "approve": _(
+                    "Approved into the project library and the secretary's checklist; the secretary was told."
+                ),
+                "return": _("Returned to the secretary with your comments."),
+                "accept": _("The acceptance (验收) has been recorded."),
+                "edit": _("The 立项书 has been saved."),
+                "report": _("The progress report has been filed."),
+                "spend": _("The spending has been recorded."),
+            }
+            messages.success(request, done[action])
             return redirect("scoring:project", pk=project.pk)
     spent = selectors.project_totals(grant) if grant else None
     context = {
@@ -722,11 +854,18 @@ def grants(request, pk):
     top = request.GET.get("top", "5")
     top = int(top) if top.isdigit() else 5
     ranked = [projects_by_org[row.organization_id] for row in rows if row.rank <= top]
-    form = GrantForm(
-        request.POST or None,
-        projects=Project.objects.filter(pk__in=projects_by_org.values()).select_related("organization__parent"),
-        initial={"projects": ranked, "amount": 50000},
+    ranked_projects = (
+        Project.objects.filter(pk__in=projects_by_org.values())
+        .select_related("organization__parent")
+        .annotate(
+            rank=Subquery(
+                SchemeResult.objects.filter(scheme=scheme, organization_id=OuterRef("organization_id")).values("rank")
+            ),
+            funded=Exists(Grant.objects.filter(project=OuterRef("pk"))),
+        )
+        .order_by(F("rank").asc(nulls_last=True), "organization__path")
     )
+    form = GrantForm(request.POST or None, projects=ranked_projects, initial={"projects": ranked, "amount": 50000})
     if request.method == "POST" and form.is_valid():
         awarded = form_attempt(
             form,
@@ -738,6 +877,14 @@ def grants(request, pk):
             ),
         )
         if awarded is not None:
-            messages.success(request, _("%(count)s grants awarded.") % {"count": len(awarded)})
-            return redirect("scoring:board", pk=scheme.pk)
-    return render(request, "scoring/grants.html", {"scheme": scheme, "form": form, "rows": rows, "top": top})
+            if awarded:
+                messages.success(request, _("%(count)s grants awarded.") % {"count": len(awarded)})
+            else:
+                messages.info(request, _("The projects chosen are funded already: no new grant."))
+            return redirect("scoring:grants", pk=scheme.pk)
+    funded = (
+        Grant.objects.filter(evaluation=scheme)
+        .select_related("project__organization__parent")
+        .order_by("project__organization__path")
+    )
+    return render(request, "scoring/grants.html", {"scheme": scheme, "form": form, "funded": funded, "top": top})

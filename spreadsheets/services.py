@@ -41,6 +41,15 @@ def workbook_plan(file, *, user, limits=None, target=None):
     workbook = open_workbook(file)
     try:
         present = [importer for importer in sheets_in_order() if importer.name in workbook.sheetnames]
+        # An upload from an object's page (target["sheets"]) imports those sheets only.
+        wanted = (target or {}).get("sheets")
+        if wanted:
+            present = [importer for importer in present if importer.name in wanted]
+            if not present:
+                raise WorkbookRefused(
+                    _("The workbook has no sheet named %(names)s, the sheet this page takes.")
+                    % {"names": "、".join(wanted)}
+                )
         if not present:
             names = "、".join(importer.name for importer in sheets_in_order())
             raise WorkbookRefused(

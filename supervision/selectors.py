@@ -144,16 +144,16 @@ def admonishment_counts(person_ids):
     return {row["person_id"]: row["n"] for row in rows}
 
 
-def notice_points(organization_ids, *, year):
-    """The points of the 通报 of a year naming each organization (or a person of it), with the
-    document number: [(organization id, points, reason, number)], for scoring's deductions."""
+def notice_points(organization_ids, *, year, on=None):
+    """The points of the 通报 of a year naming each organization (or a person of it), issued by
+    `on` if given, with the document number: [(organization id, points, reason, number)], for
+    scoring's deductions."""
     from .models import NoticeEntry
 
-    rows = (
-        NoticeEntry.objects.filter(organization_id__in=organization_ids, notice__year=year)
-        .select_related("notice")
-        .order_by("organization_id", "notice__sequence", "pk")
-    )
+    entries = NoticeEntry.objects.filter(organization_id__in=organization_ids, notice__year=year)
+    if on is not None:
+        entries = entries.filter(notice__issued_on__lte=on)
+    rows = entries.select_related("notice").order_by("organization_id", "notice__sequence", "pk")
     return [(row.organization_id, row.points, row.reason, row.notice.number) for row in rows]
 
 

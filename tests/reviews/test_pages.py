@@ -282,5 +282,5 @@ def test_a_failing_form_keeps_what_was_typed(set_up, people, client):
     assert 'value="群众代表"' in page.text
     assert 'value="12"' in page.text
     page = client.post(reverse("reviews:session_create"), {"title": "x", "organizer": "B", "veto": "3/2"})
-    assert "组织编码 B 不在您的管理范围内" in page.text
+    assert "“B”不在您的管理范围内" in page.text
     assert 'value="x"' in page.text

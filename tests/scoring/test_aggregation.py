@@ -88,7 +88,7 @@ def scored(world, towns, staff, judges):
             prefix="A组通字",
             year=this_year(),
             title=f"通报{number}",
-            issued_on=timezone.localdate(),
+            issued_on=date(this_year(), 6, 1),  # before the scoring date (06-30)
             content="通报内容",
             entries=[{"organization": towns["T2"], "points": D(points), "reason": f"问题{number}"}],
         )

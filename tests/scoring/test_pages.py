@@ -95,11 +95,11 @@ def test_judging_aggregating_announcing_appealing(
         for sheet in JudgeSheet.objects.filter(scheme=scheme, judge=judge).select_related("organization"):
             url = reverse("scoring:sheet", args=[sheet.pk])
             value = 40 + int(sheet.organization.code[1]) * 4  # T1 44 … T4 56
-            reply = client.post(url, {f"i{i1.pk}": "61"}, HTTP_HX_REQUEST="true")
-            assert "小于或等于60" in reply.text
-            assert not sheet.scores.exists()
+            reply = client.post(url, {f"i{i1.pk}": "61", f"i{i2.pk}": "30"}, HTTP_HX_REQUEST="true")
+            assert "组织建设：分数须在 0 至 60 之间" in reply.text  # the indicator named
+            assert list(sheet.scores.values_list("indicator", "score")) == [(i2.pk, D(30))]  # the valid one kept
             client.post(url, {f"i{i1.pk}": str(value)}, HTTP_HX_REQUEST="true")
-            assert sheet.scores.get().score == value
+            assert sheet.scores.get(indicator=i1).score == value
             client.post(url, {f"i{i1.pk}": str(value), f"i{i2.pk}": "30", "action": "submit"})
     assert JudgeSheet.objects.filter(scheme=scheme, status="submitted").count() == 12
     # quarterly assessments for T1: 80 and 90 → 85
@@ -136,7 +136,8 @@ def test_judging_aggregating_announcing_appealing(
     appeal = scheme.appeals.get()
     client.force_login(staff)
     page = client.post(
-        reverse("scoring:appeals", args=[scheme.pk]), {"appeal": appeal.pk, "upheld": "yes", "resolution": "复核属实"}
+        reverse("scoring:appeals", args=[scheme.pk]),
+        {"appeal": appeal.pk, f"appeal{appeal.pk}-upheld": "yes", f"appeal{appeal.pk}-resolution": "复核属实"},
     )
     correction = Scheme.objects.get(version=2)
     assert page.url == reverse("scoring:scheme", args=[correction.pk])
