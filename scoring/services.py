@@ -600,7 +600,7 @@ def _notify_members(scheme):
     )
 
 
-def aggregation_start(*, actor, scheme):
+def aggregation_start(*, actor, scheme, enqueue=True):
     """Start the year-end aggregation as a job. Single flight: a second request while one runs
     is refused (the database allows one running run per scheme); a run whose worker died
     (no sign of life for STALE_RUN) is marked failed, and a new one may start."""
@@ -625,7 +625,8 @@ def aggregation_start(*, actor, scheme):
         Scheme.history.bulk_history_create(
             [scheme], update=True, default_user=actor, default_change_reason=_("aggregation started")
         )
-        aggregate.delay_on_commit(run.pk)
+        if enqueue:  # the management command runs it in its own process instead
+            aggregate.delay_on_commit(run.pk)
     return run
 
 

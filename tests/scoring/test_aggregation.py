@@ -218,3 +218,22 @@ def test_a_rerun_after_a_change_reranks(scored, towns):
         "T4": (D("76.00"), 3),
     }
     assert list(results["T3"].deduction_lines.values_list("points", flat=True)) == [D("2.00")]
+
+
+def test_the_management_command_runs_the_same_aggregation(scored, staff):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from scoring.models import AggregationRun
+
+    out = StringIO()
+    call_command("aggregate_scheme", str(scored.pk), "--user", staff.username, stdout=out)
+    assert "4 results" in out.getvalue()
+    assert _results(scored)["T1"].total == D("92.20")
+    assert AggregationRun.objects.get().requested_by == staff
+    AggregationRun.objects.create(scheme=scored, requested_by=staff)  # one running elsewhere
+    with pytest.raises(CommandError, match="正在进行"):
+        call_command("aggregate_scheme", str(scored.pk), stdout=out)
+    with pytest.raises(CommandError, match="no scheme"):
+        call_command("aggregate_scheme", "999999", stdout=out)

@@ -105,7 +105,7 @@ def test_the_year_end_assessment(live_server, browser, celery_worker_running):
     # 5. staff uphold it: a corrected version, aggregated again, announced, then locked
     staff.goto(f"{base}/scoring/{scheme.pk}/appeals/")
     staff.get_by_label("申诉成立：更正结果").check()
-    staff.locator("textarea[name$=\"-resolution\"]").fill("复核属实，评委评分重新核定。")
+    staff.locator('textarea[name$="-resolution"]').fill("复核属实，评委评分重新核定。")
     staff.get_by_role("button", name="决定").click()
     corrected = Scheme.objects.get(previous=scheme)
     assert "第 2 版" in staff.locator("h1").inner_text()
