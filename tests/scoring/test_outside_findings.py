@@ -404,3 +404,13 @@ def test_an_organization_typed_by_its_name_is_found(world, towns, staff, client)
     )
     assert page.status_code == 302
     assert "第三季度" in client.get(reverse("scoring:quarterly")).text
+
+
+def test_a_secretarys_home_counts_every_organization_assessed(world, towns, staff, judges, client, user_with_role):
+    scheme, _panel = _scored(staff, world, towns, judges)
+    _aggregate(staff, scheme)
+    services.scheme_advance(
+        actor=staff, scheme=scheme, to=SchemeState.PUBLISHED, publication_ends_on=timezone.localdate()
+    )
+    client.force_login(user_with_role(Role.SECRETARY, towns["T1"]))
+    assert "考核对象 3 个" in client.get(reverse("scoring:home")).text
