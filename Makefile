@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages clean
+.PHONY: run test lint messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,25 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Issue 10's benchmarks on PostgreSQL: builds a province-sized year once with seed_scale
+# (SCALE=county for a quick one), then prints one `bench NAME ours= floor= ratio= …` line per job.
+# REPEAT=1 for a single timed run; BENCH_DB names the database (created when missing).
+SCALE ?= province
+REPEAT ?= 5
+BENCH_DB ?= scale_$(SCALE)
+BENCH_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_SMALL := $(if $(filter county,$(SCALE)),yes,)
+
+bench: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
+	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(BENCH_DB)"'
+	DATABASE_URL=$(BENCH_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_URL) $(BIN)/python manage.py seed_scale --scale $(SCALE)
+	DATABASE_URL=$(BENCH_URL) $(BIN)/python benchmarks/scale.py --repeat $(REPEAT)
+	DATABASE_URL=$(BENCH_URL) $(BIN)/python benchmarks/scoring.py --repeat $(REPEAT) $(if $(BENCH_SMALL),--towns 100)
+	DATABASE_URL=$(BENCH_URL) $(BIN)/python benchmarks/reviews.py --repeat $(REPEAT) \
+	  $(if $(BENCH_SMALL),--ballots 20000 --casts 50)
 
 # Extract strings into locale/zh_Hans (needs GNU gettext) and compile them in pure Python.
 messages: $(STAMP)

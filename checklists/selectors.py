@@ -5,8 +5,9 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Cast, Coalesce, NullIf, Round, TruncMonth
+from django.db import connection
+from django.db.models import BigIntegerField, Count, F, IntegerField, Q, Subquery
+from django.db.models.functions import Cast, Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -324,37 +325,44 @@ def _hundredths(field):
 
 
 def completion_scores(checklists, *, on):
-    """{checklist id: completion score at `on`} for many checklists in one query, the same
+    """{checklist id: completion score at `on`} for many checklists in one statement, the same
     numbers as completion_score (checked against it in the tests); a checklist with no item
-    counted yet is absent. Per item, three counts over its occurrences (the occurrence index
-    on item serves them); per checklist, two sums."""
-    occurrences = Occurrence.objects.filter(item=OuterRef("pk"), deadline__lte=on)
-    done = occurrences.filter(done_at__lt=_end_of(on))
-    units = Case(
-        When(override_score__isnull=False, then=_hundredths("override_score") * (PERIODS_LCM * 100)),
-        default=_hundredths("score")
-        * (F("on_time") * 100 + _hundredths("checklist__template__late_share") * F("late_done"))
-        * (Value(PERIODS_LCM) / NullIf(F("required"), 0)),
-        output_field=BigIntegerField(),
-    )
-    rows = (
+    counted yet is absent. Inside, the items with their three counts from one join on the
+    occurrences (as completion_items); around it, two whole-number sums per checklist."""
+    passed = Q(occurrences__deadline__lte=on)
+    done = Q(occurrences__done_at__lt=_end_of(on))
+    items = (
         ChecklistItem.objects.filter(checklist__in=checklists)
         .annotate(
-            required=_count(occurrences),
-            on_time=_count(done.filter(late=False)),
-            late_done=_count(done.filter(late=True)),
+            required=Count("occurrences", filter=passed),
+            on_time=Count("occurrences", filter=passed & done & Q(occurrences__late=False)),
+            late_done=Count("occurrences", filter=passed & done & Q(occurrences__late=True)),
+            item_checklist=F("checklist_id"),
+            score_h=_hundredths("score"),
+            override_h=_hundredths("override_score"),
+            share_h=_hundredths("checklist__template__late_share"),
         )
-        .filter(Q(override_score__isnull=False) | Q(required__gt=0))
-        .values("checklist_id")
-        .annotate(units=Sum(units), maximum=Sum(_hundredths("score")))
+        .values("item_checklist", "score_h", "override_h", "share_h", "required", "on_time", "late_done")
         .order_by()
     )
+    inner, params = items.query.sql_with_params()
+    sql = f"""
+        SELECT item_checklist,
+               SUM(CASE WHEN override_h IS NOT NULL THEN override_h * {PERIODS_LCM * 100}
+                        ELSE score_h * (on_time * 100 + share_h * late_done) * ({PERIODS_LCM} / required) END),
+               SUM(score_h)
+        FROM ({inner}) items
+        WHERE override_h IS NOT NULL OR required > 0
+        GROUP BY item_checklist"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return {
-        row["checklist_id"]: (Decimal(row["units"]) / (PERIODS_LCM * row["maximum"])).quantize(
+        checklist_id: (Decimal(int(units)) / (PERIODS_LCM * int(maximum))).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
-        for row in rows
-        if row["maximum"]
+        for checklist_id, units, maximum in rows
+        if maximum
     }
 
 

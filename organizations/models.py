@@ -35,6 +35,7 @@ class User(AbstractUser):
 
 
 class OrganizationKind(models.TextChoices):
+    PROVINCE = "province", _("province")
     CITY = "city", _("prefecture-level city")
     COUNTY = "county", _("county")
     COUNTY_CITY = "county_city", _("county-level city")
@@ -52,8 +53,9 @@ class OrganizationKind(models.TextChoices):
 
 
 class Level(models.TextChoices):
-    """The administrative level a kind belongs to; roll-ups go village → town → county → city."""
+    """The administrative level a kind belongs to; roll-ups go village → town → county → city → province."""
 
+    PROVINCE = "province", _("province level")
     CITY = "city", _("city level")
     COUNTY = "county", _("county level")
     TOWN = "town", _("town level")
@@ -62,6 +64,7 @@ class Level(models.TextChoices):
 
 
 LEVEL_OF_KIND = {
+    OrganizationKind.PROVINCE: Level.PROVINCE,
     OrganizationKind.CITY: Level.CITY,
     OrganizationKind.COUNTY: Level.COUNTY,
     OrganizationKind.COUNTY_CITY: Level.COUNTY,
@@ -157,6 +160,7 @@ class Organization(models.Model):
         """Who signs for a city, county or district: its Party committee's organization department
         (中共吴川市委组织部); other organizations sign with their own name."""
         if self.kind in {
+            OrganizationKind.PROVINCE,
             OrganizationKind.CITY,
             OrganizationKind.COUNTY,
             OrganizationKind.COUNTY_CITY,

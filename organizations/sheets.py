@@ -31,6 +31,7 @@ from .models import (
 from .permissions import Action, path_within, subtree_paths
 
 KIND_LABELS = {
+    "省": OrganizationKind.PROVINCE,
     "市": OrganizationKind.CITY,
     "县": OrganizationKind.COUNTY,
     "县级市": OrganizationKind.COUNTY_CITY,
