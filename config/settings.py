@@ -96,6 +96,17 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Wrong passwords are counted per account and per client (organizations/login_throttle.py);
+# past either limit, logins are refused until the window from the first failure ends or an
+# administrator unlocks the account. The client limit is higher: an office shares one address.
+AUTHENTICATION_BACKENDS = ["organizations.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Behind a reverse proxy every request comes from the proxy's address: name the header the proxy
+# sets to the client's own address (nginx: proxy_set_header X-Real-IP $remote_addr; then
+# CLIENT_ADDRESS_HEADER=HTTP_X_REAL_IP). Never a header the client could set itself.
+CLIENT_ADDRESS_HEADER = env("CLIENT_ADDRESS_HEADER", default="REMOTE_ADDR")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

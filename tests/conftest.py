@@ -64,6 +64,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttles (wrong passwords, wrong ballot codes) live in the cache: none is carried from
+    one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run eagerly in tests, except in tests marked `worker`. Celery reads settings once,
     so the switch is made on the app's configuration, not through Django settings."""
