@@ -101,6 +101,28 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, watched for what the Content-Security-Policy refuses."""
+    from tests.browser import watch_csp
+
+    return watch_csp(page)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request):
+    """A browser test fails if the page tried anything the Content-Security-Policy refuses
+    (an inline script or style element, eval, an outside resource)."""
+    if "browser" not in request.keywords:
+        yield
+        return
+    from tests.browser import CSP_VIOLATIONS
+
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
