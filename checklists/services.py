@@ -481,6 +481,8 @@ def pdf_is_active(upload):
 
 def attachment_check(upload):
     """The file's real type, from its content (filetype, pure Python), or a ValidationError."""
+    if getattr(upload, "refused", ""):  # the request was too large to keep it (config/uploads.py)
+        raise ValidationError(upload.refused)
     if upload.size > settings.EVIDENCE_MAX_FILE_BYTES:
         raise ValidationError(
             _("%(name)s is larger than %(limit)s MB.")

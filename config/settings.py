@@ -190,6 +190,18 @@ REMINDER_DAYS = env.int("REMINDER_DAYS", default=7)  # yellow mark and "due soon
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request declaring more than UPLOAD_MAX_REQUEST_BYTES keeps none of its files, and past
+# UPLOAD_MAX_FILES files the rest are skipped: both end as form errors (config/uploads.py), so
+# Django's own file count limit, a bare 400, is off. The reverse proxy's body limit should be a
+# little above UPLOAD_MAX_REQUEST_BYTES (README, "Security").
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=100 * 1024 * 1024)
+UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=100)
+DATA_UPLOAD_MAX_NUMBER_FILES = None
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
