@@ -13,6 +13,7 @@ class OrganizationsConfig(AppConfig):
 
         user_login_failed.connect(login_throttle.on_login_failed, dispatch_uid="login-throttle-failed")
         user_logged_in.connect(login_throttle.on_logged_in, dispatch_uid="login-throttle-logged-in")
+
         from spreadsheets.registry import register_export, register_sheet
 
         from .exports import OrganizationTreeExport, PeopleExport
