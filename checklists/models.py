@@ -1,7 +1,6 @@
 """Responsibility checklists, ledgers, meeting records and duty records (DESIGN.md section 3)."""
 
 import calendar
-import os
 import uuid
 from datetime import date, timedelta
 
@@ -256,9 +255,24 @@ class Occurrence(models.Model):
         return _("by %(date)s") % {"date": self.deadline.isoformat()}
 
 
+# The stored file's extension, from the type detected in its content (checklists.services),
+# never from the client's name: a PNG sent as "x.html" is stored as ".png".
+EVIDENCE_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/heic": ".heic",
+    "image/heif": ".heic",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+
+
 def evidence_path(instance, filename):
-    """Evidence is stored under a random name; the original name is kept in the database."""
-    extension = os.path.splitext(filename)[1].lower()[:10]
+    """Evidence is stored under a random name with the extension of its detected type; the
+    original name is kept in the database only (shown, and given to downloads)."""
+    extension = EVIDENCE_EXTENSIONS.get(instance.content_type, ".bin")
     return f"evidence/{instance.organization_id}/{uuid.uuid4().hex}{extension}"
 
 

@@ -1,6 +1,8 @@
 """Every write of the checklists app, each in one transaction with its operation-log rows."""
 
 import logging
+import re
+import zlib
 from datetime import date, datetime, time, timedelta
 
 import filetype
@@ -18,6 +20,7 @@ from notifications.services import notify, notify_many
 from organizations.models import Organization, Role, RoleAssignment
 
 from .models import (
+    EVIDENCE_EXTENSIONS,
     Attachment,
     Checklist,
     ChecklistItem,
@@ -426,21 +429,60 @@ def checklist_item_override(*, actor, item, score, reason):
 
 # --- attachments ---------------------------------------------------------------------------
 
-# Evidence accepted (DESIGN.md 3): photos, PDF and Office files, checked by content.
-ALLOWED_TYPES = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/heic": ".heic",
-    "image/heif": ".heic",
-    "application/pdf": ".pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-}
+# Evidence accepted (DESIGN.md 3): photos, PDF and Office files, checked by content; the
+# stored name takes its extension from the detected type (checklists.models.evidence_path).
+ALLOWED_TYPES = EVIDENCE_EXTENSIONS
+
+# PDF names that run code or carry files when the document is opened: scripts (also those of
+# /OpenAction and /AA, which name /JS), launched programs, embedded files, rich media, XFA forms.
+PDF_ACTIVE_NAMES = {b"JS", b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"XFA"}
+PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
+PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+# A compressed stream is inflated only up to this many bytes to be searched (a small PDF
+# cannot make the check use unbounded memory).
+PDF_INFLATE_LIMIT = 32 * 1024 * 1024
+
+
+def _pdf_names(data):
+    """Every name (/Name) in the bytes, with #xx escapes decoded (/J#61vaScript is /JavaScript)."""
+    for match in PDF_NAME.finditer(data):
+        name = match.group(1)
+        if b"#" in name:
+            name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), name)
+        yield name
+
+
+def pdf_is_active(upload):
+    """Whether a PDF holds JavaScript, launch actions or embedded files (refused as evidence).
+
+    Dictionaries are searched in the file and inside its object streams (/ObjStm, compressed
+    with Flate); an object stream that cannot be inflated counts as active, since its content
+    cannot be checked. Page contents and images are not inflated: they hold no actions."""
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    if PDF_ACTIVE_NAMES.intersection(_pdf_names(data)):
+        return True
+    budget, view = PDF_INFLATE_LIMIT, memoryview(data)
+    for match in PDF_STREAM.finditer(data):
+        header = data.rfind(b"obj", 0, match.start())  # this stream's own dictionary
+        if b"ObjStm" not in set(_pdf_names(data[max(header, 0) : match.start()])):
+            continue
+        end = data.find(b"endstream", match.end())
+        try:
+            inflated = zlib.decompressobj().decompress(view[match.end() : end if end > 0 else None], max(budget, 1))
+        except zlib.error:
+            return True
+        budget -= len(inflated)
+        if budget <= 0 or PDF_ACTIVE_NAMES.intersection(_pdf_names(inflated)):
+            return True
+    return False
 
 
 def attachment_check(upload):
     """The file's real type, from its content (filetype, pure Python), or a ValidationError."""
+    if getattr(upload, "refused", ""):  # the request was too large to keep it (config/uploads.py)
+        raise ValidationError(upload.refused)
     if upload.size > settings.EVIDENCE_MAX_FILE_BYTES:
         raise ValidationError(
             _("%(name)s is larger than %(limit)s MB.")
@@ -453,6 +495,14 @@ def attachment_check(upload):
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise ValidationError(
             _("%(name)s is not an accepted file: photos (JPEG, PNG, HEIC), PDF, Word, Excel or PowerPoint files only.")
+            % {"name": upload.name}
+        )
+    if kind.mime == "application/pdf" and pdf_is_active(upload):
+        raise ValidationError(
+            _(
+                "%(name)s contains scripts, actions or embedded files, which are not accepted in evidence: "
+                "print it to a new PDF (or save it as a plain PDF) and upload that."
+            )
             % {"name": upload.name}
         )
     return kind.mime

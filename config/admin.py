@@ -13,6 +13,14 @@ class SuperuserAdminSite(admin.AdminSite):
     def has_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
+    def login(self, request, extra_context=None):
+        # Wrong passwords are throttled here too (issue 13); imported late: this module loads
+        # before the apps are ready.
+        from organizations.forms import AdminLoginForm
+
+        self.login_form = AdminLoginForm
+        return super().login(request, extra_context)
+
 
 class SuperuserAdminConfig(AdminConfig):
     default_site = "config.admin.SuperuserAdminSite"

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +97,17 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Wrong passwords are counted per account and per client (organizations/login_throttle.py);
+# past either limit, logins are refused until the window from the first failure ends or an
+# administrator unlocks the account. The client limit is higher: an office shares one address.
+AUTHENTICATION_BACKENDS = ["organizations.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Behind a reverse proxy every request comes from the proxy's address: name the header the proxy
+# sets to the client's own address (nginx: proxy_set_header X-Real-IP $remote_addr; then
+# CLIENT_ADDRESS_HEADER=HTTP_X_REAL_IP). Never a header the client could set itself.
+CLIENT_ADDRESS_HEADER = env("CLIENT_ADDRESS_HEADER", default="REMOTE_ADDR")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -178,6 +190,18 @@ REMINDER_DAYS = env.int("REMINDER_DAYS", default=7)  # yellow mark and "due soon
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request declaring more than UPLOAD_MAX_REQUEST_BYTES keeps none of its files, and past
+# UPLOAD_MAX_FILES files the rest are skipped: both end as form errors (config/uploads.py), so
+# Django's own file count limit, a bare 400, is off. The reverse proxy's body limit should be a
+# little above UPLOAD_MAX_REQUEST_BYTES (README, "Security").
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=100 * 1024 * 1024)
+UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=100)
+DATA_UPLOAD_MAX_NUMBER_FILES = None
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 

@@ -27,6 +27,15 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
         (_("Platform"), {"fields": ["full_name", "organization"]}),
     ]
     inlines = [RoleAssignmentInline]
+    actions = ["unlock_login"]
+
+    @admin.action(description=_("Unlock login after wrong passwords"))
+    def unlock_login(self, request, queryset):
+        from .services import account_unlock
+
+        for account in queryset:
+            account_unlock(actor=request.user, user=account)
+        self.message_user(request, _("The selected accounts can log in again."))
 
 
 class ChildInline(admin.TabularInline):

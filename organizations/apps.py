@@ -7,6 +7,13 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("Organization spine")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from . import login_throttle
+
+        user_login_failed.connect(login_throttle.on_login_failed, dispatch_uid="login-throttle-failed")
+        user_logged_in.connect(login_throttle.on_logged_in, dispatch_uid="login-throttle-logged-in")
+
         from spreadsheets.registry import register_export, register_sheet
 
         from .exports import OrganizationTreeExport, PeopleExport

@@ -1,10 +1,38 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import login_throttle
 from .models import Role, User
+
+
+class ThrottledLoginMixin:
+    """Refuse, with the wait, a login of an account or from a client locked by wrong passwords."""
+
+    def clean(self):
+        minutes = login_throttle.wait_minutes(self.request, self.data.get("username", ""))
+        if minutes:
+            raise ValidationError(
+                _(
+                    "Too many wrong passwords: try again in %(minutes)s minutes, "
+                    "or ask an administrator to unlock the account."
+                ),
+                code="locked",
+                params={"minutes": minutes},
+            )
+        return super().clean()
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class OrganizationCodeField(forms.CharField):

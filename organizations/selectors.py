@@ -6,6 +6,7 @@ from itertools import islice
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from . import login_throttle
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
 from .permissions import Action, organizations_where
 
@@ -166,3 +167,8 @@ def account_fully_in_scope(admin_user, user):
     if user.organization_id and not scope.filter(pk=user.organization_id).exists():
         return False
     return not RoleAssignment.objects.filter(user=user).exclude(organization__in=scope).exists()
+
+
+def account_login_locked(account):
+    """Whether wrong passwords have locked the account's login (organizations/login_throttle.py)."""
+    return login_throttle.account_locked(account.get_username())

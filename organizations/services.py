@@ -7,6 +7,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from . import login_throttle
 from .models import Organization, Pairing, PairingReport, Person, Post, RoleAssignment, User
 
 
@@ -152,6 +153,13 @@ def user_set_password(*, actor, user, password):
     user.set_password(password)
     # The password itself is never copied into history; the row records that it changed.
     return _save(user, actor=actor, reason=_("password reset"))
+
+
+@transaction.atomic
+def account_unlock(*, actor, user):
+    """An administrator lifts the login lock after wrong passwords; the history row says who."""
+    login_throttle.account_clear(user.get_username())
+    return _save(user, actor=actor, reason=_("login unlocked"))
 
 
 @transaction.atomic

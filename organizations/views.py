@@ -166,7 +166,7 @@ def account_detail(request, username):
         ),
         "password_form": PasswordResetForm(request.POST if action == "password" else None, user=account),
     }
-    if action in {"edit", "password"} and not editable:
+    if action in {"edit", "password", "unlock"} and not editable:
         raise PermissionDenied
     if action == "assign" and forms["role_form"].is_valid():
         try:
@@ -180,6 +180,10 @@ def account_detail(request, username):
         services.user_update(actor=request.user, user=account, **forms["edit_form"].cleaned_data)
         messages.success(request, _("The account has been saved."))
         return redirect("accounts:detail", username=account.username)
+    if action == "unlock":
+        services.account_unlock(actor=request.user, user=account)
+        messages.success(request, _("The account can log in again."))
+        return redirect("accounts:detail", username=account.username)
     if action == "password" and forms["password_form"].is_valid():
         services.user_set_password(
             actor=request.user, user=account, password=forms["password_form"].cleaned_data["password"]
@@ -189,6 +193,7 @@ def account_detail(request, username):
     context = {
         "account": account,
         "editable": editable,
+        "login_locked": selectors.account_login_locked(account),
         "assignments": [(assignment, assignment.pk in in_scope) for assignment in assignments],
         "outside_count": len(assignments) - len(in_scope),
         **forms,

@@ -6,11 +6,24 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 768}
 PASSWORD = "zhanjiang2026"
+# What Chromium reported refusing under the Content-Security-Policy (config/middleware.py) during
+# the current test; tests/conftest.py fails a browser test that leaves anything here.
+CSP_VIOLATIONS = []
+
+
+def watch_csp(page):
+    def seen(message):
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
+
+    page.on("console", seen)
+    return page
 
 
 def new_page(browser, viewport):
     context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-    return context.new_page()
+    context.on("page", watch_csp)
+    return watch_csp(context.new_page())
 
 
 def login(browser, live_server, username, viewport):

@@ -64,6 +64,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttles (wrong passwords, wrong ballot codes) live in the cache: none is carried from
+    one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run eagerly in tests, except in tests marked `worker`. Celery reads settings once,
     so the switch is made on the app's configuration, not through Django settings."""
@@ -88,6 +99,28 @@ def celery_worker_running():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, watched for what the Content-Security-Policy refuses."""
+    from tests.browser import watch_csp
+
+    return watch_csp(page)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request):
+    """A browser test fails if the page tried anything the Content-Security-Policy refuses
+    (an inline script or style element, eval, an outside resource)."""
+    if "browser" not in request.keywords:
+        yield
+        return
+    from tests.browser import CSP_VIOLATIONS
+
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
 
 
 @pytest.fixture(scope="session")

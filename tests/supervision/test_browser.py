@@ -5,13 +5,15 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.browser import new_page
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
 def _login(browser, live_server, username, viewport):
-    page = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    page = new_page(browser, viewport)  # watched for what the Content-Security-Policy refuses
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill("zhanjiang2026")
