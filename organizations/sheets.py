@@ -311,7 +311,7 @@ class OrganizationSheet(SheetImporter):
 PEOPLE_COLUMNS = [
     Column("姓名", "name", required=True, width=12),
     Column("性别", "gender", kind="choice", choices=tuple(GENDER_LABELS), width=8),
-    Column("手机号码", "phone", kind="code", width=16, help=gettext_lazy("11 digits; people are matched by it")),
+    Column("手机号码", "phone", kind="phone", width=16, help=gettext_lazy("11 digits; people are matched by it")),
     Column("政治面貌", "status", required=True, kind="choice", choices=tuple(STATUS_LABELS), width=14),
     Column("所在组织编码", "organization", required=True, kind="code", width=16),
     Column("职务", "title", kind="choice", choices=tuple(POST_LABELS), width=18),

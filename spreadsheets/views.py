@@ -66,6 +66,15 @@ def import_confirm(request, pk):
 
 
 @login_required
+@require_POST
+def import_retry(request, pk):
+    job = _own_import(request, pk)
+    if not services.import_job_retry(actor=request.user, job=job):
+        messages.error(request, _("This file cannot be checked again in its present state."))
+    return redirect("spreadsheets:import_detail", pk=job.pk)
+
+
+@login_required
 def template_download(request, sheet):
     importer = SHEETS.get(sheet)
     if importer is None:

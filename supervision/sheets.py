@@ -38,6 +38,7 @@ class ProblemSheet(SheetImporter):
     label = gettext_lazy("problem ledger")
     columns = PROBLEM_COLUMNS
     order = 40
+    needs_user = True  # the user is who listed the problems
 
     def allowed(self, user):
         return user is None or organizations_where(user, Action.LIST_PROBLEM).exists()
@@ -49,10 +50,21 @@ class ProblemSheet(SheetImporter):
         found = {o.code: o for o in Organization.objects.filter(code__in=codes)}
         allowed = set(found) if scope is None else set(scope.filter(code__in=codes).values_list("code", flat=True))
         creates = []
+        seen = {}  # (organization, description, date found) → the first row naming that problem
         for row in rows:
             if row.failed:
                 continue
             values = row.values
+            key = (values["organization"], values["description"], values["found_on"])
+            if key in seen:
+                context.error(
+                    row,
+                    "问题描述",
+                    _("The same problem (organization, description, date found) is already in row %(row)s.")
+                    % {"row": seen[key]},
+                )
+                continue
+            seen[key] = row.number
             organization = found.get(values["organization"])
             if organization is None:
                 context.error(
