@@ -255,24 +255,32 @@ class _Reader(ExcelReader):
                 self.shared_strings = read_shared_strings(source, self.limits, self.deadline)
 
 
-def _count_styles(archive, limits, deadline):
-    """Refuse a styles part with more cell formats than Excel allows, reading it in chunks."""
-    name = next((n for n in archive.namelist() if n.lower() == "xl/styles.xml"), None)
+STRING_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+
+
+def _count_tags(archive, part, pattern, limit, refusal, deadline):
+    """Count the elements of a part with a byte pattern, in chunks, refusing past `limit`:
+    seconds for a part that would take minutes to parse. (A part stored under another name
+    is still bounded by read_shared_strings, only more slowly.)"""
+    name = next((n for n in archive.namelist() if n.lower() == part), None)
     if name is None:
         return
     count, tail = 0, b""
     with archive.open(name) as source:
         while chunk := source.read(1 << 20):
             data = tail + chunk
-            count += len(STYLE_TAG.findall(data))
-            tail = data[-16:]
-            count -= len(STYLE_TAG.findall(tail))  # counted again with the next chunk
-            if count > limits.styles:
-                raise WorkbookRefused(
-                    _("The workbook has more than %(limit)s cell formats; save it again as a plain .xlsx.")
-                    % {"limit": f"{limits.styles:,}"}
-                )
+            tail = data[-32:]
+            count += len(pattern.findall(data)) - len(pattern.findall(tail))  # the tail is searched again
+            if count > limit:
+                raise refusal()
             deadline.check()
+
+
+def _styles_refusal(limits):
+    return lambda: WorkbookRefused(
+        _("The workbook has more than %(limit)s cell formats; save it again as a plain .xlsx.")
+        % {"limit": f"{limits.styles:,}"}
+    )
 
 
 class XlsxBook(Book):
@@ -280,7 +288,9 @@ class XlsxBook(Book):
         super().__init__(limits, deadline)
         try:
             with zipfile.ZipFile(file) as archive:
-                _count_styles(archive, limits, deadline)
+                _count_tags(archive, "xl/styles.xml", STYLE_TAG, limits.styles, _styles_refusal(limits), deadline)
+                strings = lambda: _too_many_strings(limits)  # noqa: E731
+                _count_tags(archive, "xl/sharedstrings.xml", STRING_ITEM, limits.strings, strings, deadline)
             file.seek(0)
             reader = _Reader(file, limits, deadline)
             reader.read()

@@ -145,7 +145,7 @@ def test_import_command_imports(world, tmp_path, capsys):
     call_command("import_workbook", str(path), "--dry-run")
     assert not Organization.objects.filter(code="X1").exists()
     call_command("import_workbook", str(path))
-    assert "组织机构: created 1" in capsys.readouterr().out
+    assert "组织机构：新建 1" in capsys.readouterr().out
     assert Organization.objects.filter(code="X1").exists()
 
 
