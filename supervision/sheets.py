@@ -22,13 +22,19 @@ SOURCE_LABELS = {
 }
 
 PROBLEM_COLUMNS = [
-    Column("组织编码", "organization", required=True, kind="code", width=16),
+    Column("组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
     Column("责任单位编码", "unit", kind="code", width=16, help=gettext_lazy("empty: the organization itself")),
     Column("问题来源", "source", required=True, kind="choice", choices=tuple(SOURCE_LABELS), width=12),
-    Column("问题类别", "category", required=True, width=12),
-    Column("问题描述", "description", required=True, width=50),
+    Column("问题类别", "category", required=True, width=12, example="组织生活"),
+    Column("问题描述", "description", required=True, width=50, example="三会一课记录不全"),
     Column("发现日期", "found_on", required=True, kind="date", width=12),
-    Column("责任人", "person", width=10, help=gettext_lazy("a person holding a post at the organization or unit")),
+    Column(
+        "责任人",
+        "person",
+        width=10,
+        example="黄志强",
+        help=gettext_lazy("a person holding a post at the organization or unit"),
+    ),
     Column("整改时限", "deadline", required=True, kind="date", width=12),
 ]
 

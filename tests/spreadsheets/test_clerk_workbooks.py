@@ -395,3 +395,46 @@ def test_the_upload_page_accepts_a_gb18030_csv_and_says_nothing_changes_on_a_sec
     response = client.get(reverse("spreadsheets:import_detail", args=[job.pk]))
     assert "无变化" in response.text
     assert Organization.objects.filter(code="X1").count() == 1
+
+
+# --- 9. blank templates ----------------------------------------------------------------------------
+
+
+def _template(client, sheet):
+    from openpyxl import load_workbook
+
+    response = client.get(reverse("spreadsheets:template", args=[sheet]))
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_templates_have_drop_downs_text_formats_date_formats_and_an_example_row(staff, client):
+    workbook = _template(client, "人员")
+    sheet = workbook["人员"]
+    lists = {
+        str(validation.sqref).split(":")[0]: validation.formula1 for validation in sheet.data_validations.dataValidation
+    }
+    assert set(lists) == {"B2", "D2", "F2"}  # 性别, 政治面貌, 职务
+    assert lists["B2"] == '"男,女"'
+    assert "村(居)委会主任" in lists["F2"]
+    assert sheet.column_dimensions["C"].number_format == "@"  # 手机号码
+    assert sheet.column_dimensions["E"].number_format == "@"  # 所在组织编码
+    assert sheet.column_dimensions["G"].number_format == "yyyy-mm-dd"
+    guide = list(workbook["填写说明"].iter_rows(values_only=True))
+    headers, example = guide[-2], guide[-1]
+    assert list(headers) == PEOPLE_HEADERS
+    assert example[0] == "黄志强"
+    assert example[2] == "13911214732"
+
+
+@pytest.mark.parametrize("sheet", ["组织机构", "人员", "问题台账", "责任清单"])
+def test_every_templates_example_row_passes_the_cell_checks(staff, client, sheet):
+    """The example row is written the way the sheet reads it: only references to records
+    that do not exist may be refused, never a cell's form."""
+    from spreadsheets.registry import SHEETS
+
+    workbook = _template(client, sheet)
+    guide = list(workbook["填写说明"].iter_rows(values_only=True))
+    for column, value in zip(SHEETS[sheet].columns, guide[-1], strict=True):
+        cell = type("C", (), {"value": value, "data_type": "s"})()
+        column.parse(cell)  # raises CellError if the example is malformed
+    assert guide[-2] == tuple(SHEETS[sheet].headers)
