@@ -117,9 +117,22 @@ class ProblemSheet(SheetImporter):
                     )
                     continue
                 person = people.get()
-            if Problem.objects.filter(
+            existing = Problem.objects.filter(
                 organization=organization, description=values["description"], found_on=values["found_on"]
-            ).exists():
+            ).first()
+            if existing is not None:
+                differ = self._differences(existing, values, unit, person)
+                if differ:
+                    context.error(
+                        row,
+                        differ[0],
+                        _(
+                            "This problem is already listed; an import does not change a listed problem "
+                            "(change it on the problem's page): %(columns)s differ."
+                        )
+                        % {"columns": "、".join(differ)},
+                    )
+                    continue
                 plan.unchanged += 1
                 continue
             creates.append(
@@ -141,6 +154,22 @@ class ProblemSheet(SheetImporter):
             )
         plan.data = creates
         return plan
+
+    @staticmethod
+    def _differences(problem, values, unit, person):
+        """The columns in which a row differs from the problem it names."""
+        differ = []
+        if problem.source != SOURCE_LABELS[values["source"]]:
+            differ.append("问题来源")
+        if problem.category != values["category"]:
+            differ.append("问题类别")
+        if problem.responsible_unit_id != unit.pk:
+            differ.append("责任单位编码")
+        if values["person"] and problem.responsible_person_id != (person.pk if person else None):
+            differ.append("责任人")
+        if problem.deadline != values["deadline"]:
+            differ.append("整改时限")
+        return differ
 
     def apply(self, plan, context):
         found_by = (context.user.full_name or context.user.username) if context.user else _("Excel import")
