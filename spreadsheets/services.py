@@ -446,11 +446,18 @@ def import_job_apply(*, job_id):
 
 
 def import_jobs_fail_stalled(*, now=None):
-    """Mark as failed the checks and imports whose worker died: they can then be retried.
-    An import that died wrote nothing (it runs in one transaction)."""
-    return ImportJob.objects.filter(
+    """Mark as failed the checks, imports and exports whose worker died: a check can then be
+    retried, an export asked for again. An import that died wrote nothing (one transaction)."""
+    now = now or timezone.now()
+    failed = ImportJob.objects.filter(
         status__in=[ImportJob.Status.CHECKING, ImportJob.Status.APPLYING], started_at__lt=stalled_before(now)
     ).update(status=ImportJob.Status.FAILED, message=_("The check was interrupted (the worker stopped)."))
+    failed += ExportJob.objects.filter(
+        status=ExportJob.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.EXPORT_SECONDS + 60)
+    ).update(
+        status=ExportJob.Status.FAILED, error=_("The export was interrupted (the worker stopped)."), finished_at=now
+    )
+    return failed
 
 
 def import_job_retry(*, actor, job):

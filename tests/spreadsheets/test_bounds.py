@@ -71,8 +71,15 @@ def shared_strings_bomb(count, *, declare=False):
 
 BOMB_PROBE = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import django
+
+    def peak_mb():
+        # VmHWM: this process's own peak (getrusage would count the forked parent's memory)
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+
     django.setup()
     from spreadsheets.reading import WorkbookRefused, open_workbook
     started = time.monotonic()
@@ -85,7 +92,7 @@ BOMB_PROBE = textwrap.dedent(
     print(json.dumps({
         "outcome": outcome,
         "seconds": time.monotonic() - started,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_mb(),
     }))
     """
 )
@@ -186,6 +193,23 @@ def test_the_periodic_task_fails_stalled_jobs_only(staff):
     running.refresh_from_db()
     assert (dead.status, running.status) == (ImportJob.Status.FAILED, ImportJob.Status.CHECKING)
     assert "检查中断" in dead.message
+
+
+def test_an_export_whose_worker_died_ends_failed(staff):
+    from spreadsheets.models import ExportJob
+
+    dead = ExportJob.objects.create(
+        kind="organizations", params={"org": "A"}, title="组织", requester=staff, status=ExportJob.Status.RUNNING
+    )
+    ExportJob.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=3))
+    running = ExportJob.objects.create(
+        kind="organizations", params={"org": "A"}, title="组织", requester=staff, status=ExportJob.Status.RUNNING
+    )
+    ExportJob.objects.filter(pk=running.pk).update(started_at=timezone.now())
+    assert import_jobs_fail_stalled() == 1
+    dead.refresh_from_db()
+    running.refresh_from_db()
+    assert (dead.status, running.status) == (ExportJob.Status.FAILED, ExportJob.Status.RUNNING)
 
 
 def test_a_running_job_cannot_be_retried(staff, client):

@@ -438,3 +438,28 @@ def test_every_templates_example_row_passes_the_cell_checks(staff, client, sheet
         cell = type("C", (), {"value": value, "data_type": "s"})()
         column.parse(cell)  # raises CellError if the example is malformed
     assert guide[-2] == tuple(SHEETS[sheet].headers)
+
+
+def test_styled_empty_columns_do_not_count_toward_the_column_limit(world, settings):
+    settings.SPREADSHEET_MAX_COLUMNS = 8
+    workbook = clerk_sheet("", ORGANIZATION_HEADERS, [["X1", "新村", "村", "党支部", "A1"]], sheet_name="组织机构")
+    thin = Side(style="thin")
+    for column in range(1, 30):
+        workbook.active.cell(row=3, column=column).border = Border(bottom=thin)
+    _plans, errors = run(save(workbook))
+    assert errors == []
+
+
+@pytest.mark.parametrize("sheet", ["组织机构", "人员", "责任清单", "问题台账", "历年测评结果", "平时考核"])
+def test_every_sheet_imports_without_a_user_or_says_which_user_it_needs(world, sheet):
+    from spreadsheets.registry import SHEETS
+
+    workbook = Workbook()
+    workbook.active.title = sheet
+    workbook.active.append(SHEETS[sheet].headers)
+    if SHEETS[sheet].needs_user:
+        with pytest.raises(WorkbookRefused, match="--user"):
+            run(save(workbook))
+    else:
+        _plans, errors = run(save(workbook))
+        assert errors == []
