@@ -37,6 +37,16 @@ def test_the_organization_export_imports_back_unchanged(world, tmp_path):
     assert nothing_changes(plans)
 
 
+def test_the_people_export_imports_back_unchanged(world, tmp_path):
+    person = PersonFactory(organization=world.village_a1a, name="陈海", phone="13900002222")
+    PostFactory(person=person, organization=world.village_a1a)
+    path = tmp_path / "人员.xlsx"
+    export_to_path(kind="people", params={"org": "A"}, path=path)
+    plans, errors = _reimport(path, None)
+    assert errors == []
+    assert (plans[0]["created"], plans[0]["updated"], plans[0]["unchanged"]) == (0, 0, 1)
+
+
 @pytest.fixture
 def problem(world, user_with_role):
     supervisor = user_with_role(Role.SUPERVISOR, world.county_a)
