@@ -28,20 +28,21 @@ FREQUENCY_LABEL_OF = {value: label for label, value in FREQUENCY_LABELS.items()}
 TYPE_SEPARATORS = ("、", ",", "，", "/", ";", "；")
 
 CHECKLIST_COLUMNS = [
-    Column("编码", "code", required=True, kind="code", width=8),
-    Column("类别", "category", required=True, width=12),
-    Column("工作事项", "title", required=True, width=28),
-    Column("工作要求", "requirement", required=True, width=50),
-    Column("佐证材料", "evidence", width=24),
+    Column("编码", "code", required=True, kind="code", width=8, example="1.1"),
+    Column("类别", "category", required=True, width=12, example="组织建设"),
+    Column("工作事项", "title", required=True, width=28, example="召开支部委员会"),
+    Column("工作要求", "requirement", required=True, width=50, example="每月至少召开一次"),
+    Column("佐证材料", "evidence", width=24, example="会议记录"),
     Column("频次", "frequency", required=True, kind="choice", choices=tuple(FREQUENCY_LABELS), width=8),
     Column("完成时限", "deadline", required=True, kind="date", width=12),
-    Column("分值", "score", required=True, kind="code", width=8),
+    Column("分值", "score", required=True, kind="code", width=8, example="5"),
     Column(
         "适用党组织类别",
         "types",
         required=True,
         kind="code",
         width=24,
+        example="党总支、党支部",
         help=gettext_lazy("one or more of 党委、党工委、党总支、党支部、联合党支部, separated by 、"),
     ),
 ]

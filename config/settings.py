@@ -155,6 +155,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "spreadsheets.tasks.exports_clean",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Every 10 minutes: an import check whose worker died is marked failed (it can be retried).
+    "imports-fail-stalled": {
+        "task": "spreadsheets.tasks.imports_fail_stalled",
+        "schedule": crontab(minute="*/10"),
+    },
     # Daily at 08:00: remind secretaries and clerks of work due within REMINDER_DAYS and overdue.
     "checklist-reminders": {
         "task": "checklists.tasks.reminders_send",
@@ -182,7 +187,14 @@ SPREADSHEET_MAX_FILE_BYTES = env.int("SPREADSHEET_MAX_FILE_BYTES", default=20 * 
 SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
 SPREADSHEET_MAX_COLUMNS = env.int("SPREADSHEET_MAX_COLUMNS", default=50)
 SPREADSHEET_MAX_UNCOMPRESSED_BYTES = env.int("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+# Shared strings of one workbook (a few hundred KB zipped can declare millions), their total
+# length in characters, cell formats, and the time one check of a file may take (seconds).
+SPREADSHEET_MAX_STRINGS = env.int("SPREADSHEET_MAX_STRINGS", default=1_000_000)
+SPREADSHEET_MAX_STRING_CHARS = env.int("SPREADSHEET_MAX_STRING_CHARS", default=50_000_000)
+SPREADSHEET_MAX_STYLES = env.int("SPREADSHEET_MAX_STYLES", default=64_000)
+SPREADSHEET_CHECK_SECONDS = env.int("SPREADSHEET_CHECK_SECONDS", default=300)
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+EXPORT_SECONDS = env.int("EXPORT_SECONDS", default=1800)  # the time limit of one export job
 # Evidence files (台账 attachments, DESIGN.md 3 defaults) and reminders.
 EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=20 * 1024 * 1024)
 EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=20)

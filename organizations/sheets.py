@@ -118,11 +118,26 @@ def _valid_code(value):
 
 
 ORGANIZATION_COLUMNS = [
-    Column("组织编码", "code", required=True, kind="code", width=16, help=gettext_lazy("letters, digits, - and _")),
-    Column("组织名称", "name", required=True, width=28),
+    Column(
+        "组织编码",
+        "code",
+        required=True,
+        kind="code",
+        width=16,
+        example="440883101201",
+        help=gettext_lazy("letters, digits, - and _"),
+    ),
+    Column("组织名称", "name", required=True, width=28, example="塘边村党支部"),
     Column("单位类别", "kind", required=True, kind="choice", choices=tuple(KIND_LABELS), width=12),
     Column("党组织类别", "party_type", required=True, kind="choice", choices=tuple(PARTY_TYPE_LABELS), width=12),
-    Column("上级组织编码", "parent", kind="code", width=16, help=gettext_lazy("empty only for the top of the tree")),
+    Column(
+        "上级组织编码",
+        "parent",
+        kind="code",
+        width=16,
+        example="440883101",
+        help=gettext_lazy("empty only for the top of the tree"),
+    ),
 ]
 
 
@@ -310,11 +325,18 @@ class OrganizationSheet(SheetImporter):
 
 
 PEOPLE_COLUMNS = [
-    Column("姓名", "name", required=True, width=12),
+    Column("姓名", "name", required=True, width=12, example="黄志强"),
     Column("性别", "gender", kind="choice", choices=tuple(GENDER_LABELS), width=8),
-    Column("手机号码", "phone", kind="code", width=16, help=gettext_lazy("11 digits; people are matched by it")),
+    Column(
+        "手机号码",
+        "phone",
+        kind="phone",
+        width=16,
+        example="13911214732",
+        help=gettext_lazy("11 digits; people are matched by it"),
+    ),
     Column("政治面貌", "status", required=True, kind="choice", choices=tuple(STATUS_LABELS), width=14),
-    Column("所在组织编码", "organization", required=True, kind="code", width=16),
+    Column("所在组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
     Column("职务", "title", kind="choice", choices=tuple(POST_LABELS), width=18),
     Column("任职日期", "start_date", kind="date", width=14),
 ]

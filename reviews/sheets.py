@@ -17,10 +17,10 @@ from .models import PastResult
 GRADE_LABELS = ("优秀", "称职", "基本称职", "不称职", "好", "较好", "一般", "差", "满意", "基本满意", "不满意")
 
 PAST_COLUMNS = [
-    Column("姓名", "name", required=True, width=10),
-    Column("组织编码", "organization", required=True, kind="code", width=16),
-    Column("职务", "post", required=True, width=16),
-    Column("年度", "year", required=True, kind="code", width=8),
+    Column("姓名", "name", required=True, width=10, example="黄志强"),
+    Column("组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
+    Column("职务", "post", required=True, width=16, example="书记"),
+    Column("年度", "year", required=True, kind="code", width=8, example="2024"),
     Column("等次", "grade", required=True, kind="choice", choices=GRADE_LABELS, width=10),
 ]
 

@@ -55,9 +55,9 @@ class IndicatorSheet(SchemeSheet):
     label = gettext_lazy("assessment indicators")
     order = 70
     columns = [
-        Column("指标编码", "code", required=True, kind="code", width=12),
-        Column("指标名称", "name", required=True, width=24),
-        Column("满分", "max_score", required=True, kind="code", width=8),
+        Column("指标编码", "code", required=True, kind="code", width=12, example="A01"),
+        Column("指标名称", "name", required=True, width=24, example="组织建设"),
+        Column("满分", "max_score", required=True, kind="code", width=8, example="10"),
         Column("评分标准", "guide", width=60),
     ]
 
@@ -130,10 +130,10 @@ class JudgeScoreSheet(SchemeSheet):
     label = gettext_lazy("judges' scores on paper")
     order = 71
     columns = [
-        Column("评委", "judge", required=True, width=12),
-        Column("组织编码", "organization", required=True, kind="code", width=16),
-        Column("指标编码", "indicator", required=True, kind="code", width=12),
-        Column("得分", "score", required=True, kind="code", width=8),
+        Column("评委", "judge", required=True, width=12, example="评委1"),
+        Column("组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
+        Column("指标编码", "indicator", required=True, kind="code", width=12, example="A01"),
+        Column("得分", "score", required=True, kind="code", width=8, example="8"),
     ]
 
     def plan(self, rows, context):
@@ -221,10 +221,10 @@ class QuarterlySheet(SheetImporter):
     label = gettext_lazy("quarterly assessments")
     order = 72
     columns = [
-        Column("组织编码", "organization", required=True, kind="code", width=16),
-        Column("年度", "year", required=True, kind="code", width=8),
+        Column("组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
+        Column("年度", "year", required=True, kind="code", width=8, example="2024"),
         Column("季度", "quarter", required=True, kind="choice", choices=("1", "2", "3", "4"), width=8),
-        Column("得分", "score", required=True, kind="code", width=8),
+        Column("得分", "score", required=True, kind="code", width=8, example="8"),
     ]
 
     def allowed(self, user):

@@ -6,9 +6,12 @@ from .reading import WorkbookRefused, check_upload
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Excel workbook (.xlsx)"),
+        label=_("Excel workbook (.xlsx, .xls or .csv)"),
         widget=forms.ClearableFileInput(
-            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+            attrs={
+                "accept": ".xlsx,.xls,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+                "application/vnd.ms-excel,text/csv"
+            }
         ),
     )
 

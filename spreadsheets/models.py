@@ -28,6 +28,8 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(_("number of errors"), default=0)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # When the running check or import began: one that outlives its time limit has died.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
@@ -41,7 +43,30 @@ class ImportJob(models.Model):
 
     @property
     def in_progress(self):
-        return self.status in {self.Status.UPLOADED, self.Status.CHECKING, self.Status.APPLYING}
+        return self.status in {self.Status.UPLOADED, self.Status.CHECKING, self.Status.APPLYING} and not self.stalled
+
+    @property
+    def stalled(self):
+        """Checking or importing for longer than its time limit: its worker died."""
+        from .services import stalled_before
+
+        return (
+            self.status in {self.Status.CHECKING, self.Status.APPLYING}
+            and self.started_at is not None
+            and self.started_at < stalled_before()
+        )
+
+    @property
+    def can_retry(self):
+        return self.status == self.Status.FAILED or self.stalled
+
+    @property
+    def nothing_changed(self):
+        return bool(self.plans) and all(plan["created"] == 0 and plan["updated"] == 0 for plan in self.plans)
+
+    @property
+    def errors_truncated(self):
+        return sum(error.get("count", 1) for error in self.errors) < self.error_count
 
 
 class ExportJob(models.Model):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .reading import CellError, cell_date, cell_text, is_formula
+from .reading import CellError, cell_date, cell_phone, cell_text, is_formula
 
 # --- import --------------------------------------------------------------------------------
 
@@ -21,10 +21,11 @@ class Column:
     header: str
     key: str
     required: bool = False
-    kind: str = "text"  # text | code (NFKC-normalized) | date | choice
+    kind: str = "text"  # text | code (NFKC-normalized) | phone | date | choice
     choices: tuple = ()  # the fixed Chinese values of a choice column
     width: int = 14
     help: str = ""  # shown in the blank template's guide sheet
+    example: str = ""  # the example row of the blank template's guide sheet
 
     def parse(self, cell):
         """The cleaned value of a cell, or CellError with a Chinese reason."""
@@ -35,6 +36,8 @@ class Column:
             if value is None or cell_text(value) == "":
                 return self._empty()
             return cell_date(value)
+        if self.kind == "phone":
+            return cell_phone(value) or self._empty()
         text = cell_text(value, normalize=self.kind in {"code", "choice"})
         if not text:
             return self._empty()
@@ -78,11 +81,13 @@ class SheetPlan:
     updated: int = 0
     unchanged: int = 0
     changes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # how the sheet was read (e.g. found by its header)
     data: Any = None
 
     def as_dict(self):
         return {
             "sheet": self.sheet,
+            "notes": [str(note) for note in self.notes],
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -121,6 +126,9 @@ class SheetImporter(ABC):
     label: str = ""
     columns: list = []
     order: int = 100
+    # Whether writing the sheet needs a person to act as (e.g. who listed a problem): the
+    # command line then asks for --user before reading the file.
+    needs_user: bool = False
 
     @abstractmethod
     def allowed(self, user): ...

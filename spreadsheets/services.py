@@ -1,13 +1,16 @@
 """Importing and exporting workbooks: check, preview, confirm, apply; export as jobs."""
 
 import logging
+import re
 import tempfile
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -31,82 +34,221 @@ class ImportFailed(Exception):
 
 # --- reading and planning a workbook -------------------------------------------------------
 
+HEADER_ROWS = 10  # the header row is looked for among the first rows (title rows above it)
+EMPTY_RUN = 1000  # a run of this many empty rows ends a sheet (styled rows below the data)
+DECORATIONS = re.compile(r"[(\[【]\s*(?:必填|选填|必填项|选填项)\s*[)\]】]|[*※]|[:：]$")
+LEADING_NUMBER = "序号"
 
-def workbook_plan(file, *, user, limits=None, target=None):
+
+def header_key(value):
+    """A header as written, without spaces and decorations such as （必填） or *."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = "".join(text.split())
+    return DECORATIONS.sub("", text)
+
+
+def sheet_key(name):
+    return "".join(unicodedata.normalize("NFKC", str(name)).split())
+
+
+def _find_header(first_rows, importer):
+    """(row number, {column key: index}, ignored headers) of the first row among `first_rows`
+    holding every required header, or (None, best row number, found headers, missing)."""
+    wanted = {header_key(column.header): column for column in importer.columns}
+    required = {key for key, column in wanted.items() if column.required}
+    best = (0, None, [])
+    for number, cells in first_rows:
+        keys = [header_key(cell.value) for cell in cells]
+        hits = [key for key in keys if key in wanted]
+        if required <= set(hits) and hits:
+            return number, keys
+        if len(hits) > best[0]:
+            best = (len(hits), number, [key for key in keys if key])
+    return None, best
+
+
+def _header_columns(number, keys, importer, context):
+    """{column key: index} from a header row, or None after reporting what is missing."""
+    index = {}
+    for position, key in enumerate(keys):
+        if key and key not in index:
+            index[key] = position
+    missing = [column.header for column in importer.columns if header_key(column.header) not in index]
+    if missing:
+        context.errors.append(
+            RowError(
+                importer.name,
+                number,
+                _("header"),
+                _("The header row lacks the columns %(missing)s; the columns are, in any order: %(headers)s.")
+                % {"missing": "、".join(missing), "headers": "、".join(importer.headers)},
+            )
+        )
+        return None, []
+    known = {header_key(column.header) for column in importer.columns}
+    ignored = [key for key in index if key not in known and key != LEADING_NUMBER]
+    return {column.key: index[header_key(column.header)] for column in importer.columns}, ignored
+
+
+def _no_header(importer, best, context):
+    _hits, number, found = best
+    required = [column.header for column in importer.columns if column.required]
+    if found:
+        message = _(
+            "No header row was found in the first %(count)s rows. Row %(row)s has the headers %(found)s; "
+            "missing: %(missing)s."
+        ) % {
+            "count": HEADER_ROWS,
+            "row": number,
+            "found": "、".join(found),
+            "missing": "、".join(
+                column.header for column in importer.columns if header_key(column.header) not in set(found)
+            ),
+        }
+    else:
+        message = _("No header row was found in the first %(count)s rows; the header row must hold %(headers)s.") % {
+            "count": HEADER_ROWS,
+            "headers": "、".join(required),
+        }
+    context.errors.append(RowError(importer.name, number or 1, _("header"), message))
+
+
+def _first_rows(book, name):
+    rows = []
+    for number, cells in book.rows(name):
+        rows.append((number, cells))
+        if len(rows) >= HEADER_ROWS:
+            break
+    return rows
+
+
+def _sheets_to_read(book, wanted):
+    """[(importer, sheet name in the file, note)]: sheets by their name (spaces trimmed), else
+    a workbook's only sheet by its header row when that matches exactly one known sheet."""
+    by_key = {}
+    for name in book.sheetnames:
+        by_key.setdefault(sheet_key(name), name)
+    importers = [importer for importer in sheets_in_order() if not wanted or importer.name in wanted]
+    present = [(importer, by_key[importer.name], None) for importer in importers if importer.name in by_key]
+    if present or len(book.sheetnames) != 1:
+        return present
+    only = book.sheetnames[0]
+    first = _first_rows(book, only)
+    matches = [importer for importer in importers if _find_header(first, importer)[0] is not None]
+    if len(matches) != 1:
+        return []
+    note = _("The sheet 「%(found)s」 was read as 「%(sheet)s」: its header row is that sheet's.") % {
+        "found": only,
+        "sheet": matches[0].name,
+    }
+    return [(matches[0], only, note)]
+
+
+def workbook_plan(file, *, user, limits=None, target=None, name="upload.xlsx"):
     """Check every registered sheet of the workbook and plan what importing would do.
 
     Returns (context, [(importer, plan)]); context.errors lists every bad row. Writes nothing.
     """
     limits = limits or Limits.from_settings()
-    workbook = open_workbook(file)
+    book = open_workbook(file, name=name, limits=limits)
     try:
-        present = [importer for importer in sheets_in_order() if importer.name in workbook.sheetnames]
         # An upload from an object's page (target["sheets"]) imports those sheets only.
         wanted = (target or {}).get("sheets")
-        if wanted:
-            present = [importer for importer in present if importer.name in wanted]
-            if not present:
-                raise WorkbookRefused(
-                    _("The workbook has no sheet named %(names)s, the sheet this page takes.")
-                    % {"names": "、".join(wanted)}
-                )
+        present = _sheets_to_read(book, wanted)
+        if wanted and not present:
+            raise WorkbookRefused(
+                _("The workbook has no sheet named %(names)s, the sheet this page takes.")
+                % {"names": "、".join(wanted)}
+            )
         if not present:
             names = "、".join(importer.name for importer in sheets_in_order())
             raise WorkbookRefused(
                 _("The workbook has no sheet that can be imported; sheets are named %(names)s.") % {"names": names}
             )
-        refused = [importer.name for importer in present if not importer.allowed(user)]
+        importers = [importer for importer, _name, _note in present]
+        refused = [importer.name for importer in importers if not importer.allowed(user)]
         if refused:
             raise WorkbookRefused(
                 _("Your roles do not allow importing the sheet %(names)s.") % {"names": "、".join(refused)}
             )
+        if user is None:
+            needing = [importer.name for importer in importers if importer.needs_user]
+            if needing:
+                raise WorkbookRefused(needs_user_message(needing))
         context = ImportContext(user=user, target=dict(target or {}))
         plans = []
-        for importer in present:
-            rows = _sheet_rows(workbook[importer.name], importer, context, limits)
-            plans.append((importer, importer.plan(rows, context)))
-        context.errors.sort(key=_error_order(present))
+        for importer, sheet_name, note in present:
+            notes = [note] if note else []
+            rows = _sheet_rows(book, sheet_name, importer, context, limits, notes)
+            plan = importer.plan(rows, context)
+            plan.notes[:0] = notes
+            plans.append((importer, plan))
+        context.errors.sort(key=_error_order(importers))
         return context, plans
     finally:
-        workbook.close()
+        book.close()
 
 
-def _sheet_rows(sheet, importer, context, limits):
-    if (sheet.max_column or 0) > limits.columns:
-        raise WorkbookRefused(
-            _("The sheet %(sheet)s has more than %(limit)s columns.")
-            % {"sheet": importer.name, "limit": limits.columns}
-        )
+def needs_user_message(sheets):
+    return _("The sheet %(sheets)s records who imported it: give the user to import as (--user username).") % {
+        "sheets": "、".join(sheets)
+    }
+
+
+def _is_empty(cells, indexes):
+    for index in indexes:
+        if index < len(cells):
+            value = cells[index].value
+            if value is not None and str(value).strip() != "":
+                return False
+    return True
+
+
+def _sheet_rows(book, sheet_name, importer, context, limits, notes):
     rows = []
-    header_checked = False
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
-        if number > limits.rows + 1:
-            raise WorkbookRefused(
-                _("The sheet %(sheet)s has more than %(limit)s rows.") % {"sheet": importer.name, "limit": limits.rows}
-            )
-        if len(cells) > limits.columns:
+    first = []
+    columns = None
+    empty_run = counted = 0
+    for number, cells in book.rows(sheet_name):
+        if number % 500 == 0:
+            book.deadline.check()
+        if len(cells) > limits.columns and any(
+            cell.value is not None and str(cell.value).strip() for cell in cells[limits.columns :]
+        ):
             raise WorkbookRefused(
                 _("The sheet %(sheet)s has more than %(limit)s columns.")
-                % {"sheet": importer.name, "limit": limits.columns}
+                % {"sheet": sheet_name, "limit": limits.columns}
             )
-        if not header_checked:
-            header_checked = True
-            if not _header_matches(cells, importer):
-                context.errors.append(
-                    RowError(
-                        importer.name,
-                        number,
-                        _("header"),
-                        _("The header row must read, from column A on: %(headers)s.")
-                        % {"headers": "、".join(importer.headers)},
-                    )
-                )
-                return []
+        book.count_text(cells)
+        if columns is None:
+            first.append((number, cells))
+            found = _find_header([(number, cells)], importer)
+            if found[0] is not None:
+                columns, ignored = _header_columns(found[0], found[1], importer, context)
+                if columns is None:
+                    return []
+                if ignored:
+                    notes.append(_("Columns not imported: %(columns)s.") % {"columns": "、".join(ignored)})
+                indexes = list(columns.values())
+            elif len(first) >= HEADER_ROWS:
+                break
             continue
-        if all(cell.value is None or str(cell.value).strip() == "" for cell in cells):
-            continue  # blank lines are allowed anywhere
+        if _is_empty(cells, indexes):
+            empty_run += 1
+            if empty_run >= EMPTY_RUN:
+                break  # styled empty rows below the data
+            continue
+        empty_run = 0
+        counted += 1
+        if counted > limits.rows:
+            raise WorkbookRefused(
+                _("The sheet %(sheet)s has more than %(limit)s rows.") % {"sheet": sheet_name, "limit": limits.rows}
+            )
         row = Row(sheet=importer.name, number=number, values={})
-        for index, column in enumerate(importer.columns):
+        for column in importer.columns:
+            index = columns[column.key]
             cell = cells[index] if index < len(cells) else None
             try:
                 row.values[column.key] = column.parse(cell)
@@ -115,6 +257,8 @@ def _sheet_rows(sheet, importer, context, limits):
                 row.failed = True
                 context.error(row, column.header, error)
         rows.append(row)
+    if columns is None:
+        _no_header(importer, _find_header(first, importer)[1], context)
     return rows
 
 
@@ -127,9 +271,57 @@ def _error_order(importers):
     return lambda error: (sheets[error.sheet], error.row, columns.get((error.sheet, error.column), -1))
 
 
-def _header_matches(cells, importer):
-    found = ["" if cell.value is None else "".join(str(cell.value).split()) for cell in cells[: len(importer.columns)]]
-    return found == importer.headers
+QUOTED = re.compile(r"「[^」]*」")
+COLLAPSE_FROM = 4  # this many rows with the same mistake are shown as one line
+EXAMPLES = 3
+
+
+def row_ranges(numbers, *, limit=12):
+    """2, 3, 4, 7 → "2–4、7"."""
+    ranges = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in ranges]
+    if len(parts) > limit:
+        parts = [*parts[:limit], "…"]
+    return "、".join(parts)
+
+
+def _error_key(error):
+    return (error["sheet"], error["column"], QUOTED.sub("「」", error["message"]))
+
+
+def collapse_errors(errors):
+    """Error dicts, those of the same mistake in many rows (same sheet, column and message
+    but for the quoted value) as one line with the row ranges and the first examples."""
+    groups = {}
+    for error in errors:
+        groups.setdefault(_error_key(error), []).append(error)
+    collapsed, emitted = [], set()
+    for error in errors:
+        key = _error_key(error)
+        group = groups[key]
+        if len(group) < COLLAPSE_FROM:
+            collapsed.append(error)
+        elif key not in emitted:
+            emitted.add(key)
+            collapsed.append(
+                {
+                    "sheet": error["sheet"],
+                    "row": row_ranges(member["row"] for member in group),
+                    "column": error["column"],
+                    "message": _("%(count)s rows: %(message)s") % {"count": len(group), "message": error["message"]},
+                    "count": len(group),
+                    "examples": [
+                        _("row %(row)s: %(message)s") % {"row": member["row"], "message": member["message"]}
+                        for member in group[:EXAMPLES]
+                    ],
+                }
+            )
+    return collapsed
 
 
 def workbook_apply(context, plans):
@@ -138,29 +330,41 @@ def workbook_apply(context, plans):
         importer.apply(plan, context)
 
 
-def workbook_import(file, *, user, dry_run, target=None):
+def workbook_import(file, *, user, dry_run, target=None, name="upload.xlsx"):
     """Check and (unless dry_run) import a workbook in one transaction: all or nothing.
 
-    Returns (plans as dicts, errors as dicts). Used by the command line and the jobs below.
+    Returns (plans as dicts, errors as dicts, one per bad cell). Used by the command line and
+    the jobs below; collapse_errors() makes the list people read.
     """
     with transaction.atomic():
-        context, plans = workbook_plan(file, user=user, target=target)
+        context, plans = workbook_plan(file, user=user, target=target, name=name)
         if not context.errors and not dry_run:
             workbook_apply(context, plans)
     return [plan.as_dict() for _importer, plan in plans], [error.as_dict() for error in context.errors]
 
 
+def nothing_changes(plans):
+    return all(plan["created"] == 0 and plan["updated"] == 0 for plan in plans)
+
+
 # --- import jobs (the upload page) ---------------------------------------------------------
+
+
+def stalled_before(now=None):
+    """A check or an import that started before this moment has outlived its time limit: its
+    worker died (or was killed), and the job is failed."""
+    return (now or timezone.now()) - timedelta(seconds=settings.SPREADSHEET_CHECK_SECONDS * 2 + 60)
 
 
 @transaction.atomic
 def import_job_create(*, actor, upload, target=None):
-    """Keep an uploaded workbook (already refused or accepted by check_upload) and start its check."""
+    """Keep an uploaded workbook (already refused or accepted by check_upload) and start its
+    check as a job: the web request only stores the file."""
     from .tasks import import_check
 
-    check_upload(upload, name=upload.name)
+    kind = check_upload(upload, name=upload.name)
     job = ImportJob(requester=actor, original_name=upload.name[:255], target=dict(target or {}))
-    job.file.save("upload.xlsx", upload, save=False)
+    job.file.save(f"upload.{kind}", upload, save=False)
     job.save()
     import_check.delay_on_commit(job.pk)
     return job
@@ -169,23 +373,32 @@ def import_job_create(*, actor, upload, target=None):
 def import_job_check(*, job_id):
     """The dry run: check the file and store the preview or the errors. Safe to run twice."""
     if not ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.UPLOADED).update(
-        status=ImportJob.Status.CHECKING
+        status=ImportJob.Status.CHECKING, started_at=timezone.now()
     ):
         return
     job = ImportJob.objects.select_related("requester").get(pk=job_id)
-    with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file:
-        try:
-            plans, errors = workbook_import(file, user=job.requester, dry_run=True, target=job.target)
-        except WorkbookRefused as refused:
-            plans, errors, job.message = [], [], str(refused)
-    _store_outcome(job, plans, errors, ok_status=ImportJob.Status.VALID)
+    try:
+        with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file:
+            try:
+                plans, errors = workbook_import(
+                    file, user=job.requester, dry_run=True, target=job.target, name=job.original_name
+                )
+            except WorkbookRefused as refused:
+                plans, errors, job.message = [], [], str(refused)
+            _store_outcome(job, plans, errors, ok_status=ImportJob.Status.VALID)
+    except Exception as error:
+        logger.exception("import check %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, message=str(error)[:2000])
+        raise
     job.checked_at = timezone.now()
     job.save()
 
 
 def _store_outcome(job, plans, errors, *, ok_status):
+    with translation.override(settings.LANGUAGE_CODE):
+        shown = collapse_errors(errors)
     job.plans = plans
-    job.errors = errors[:MAX_STORED_ERRORS]
+    job.errors = shown[:MAX_STORED_ERRORS]
     job.error_count = len(errors)
     job.status = ImportJob.Status.INVALID if errors or job.message else ok_status
 
@@ -198,7 +411,7 @@ def import_job_confirm(*, actor, job):
         raise PermissionDenied
     with transaction.atomic():
         claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALID).update(
-            status=ImportJob.Status.APPLYING
+            status=ImportJob.Status.APPLYING, started_at=timezone.now()
         )
         if claimed:
             import_apply.delay_on_commit(job.pk)
@@ -213,7 +426,7 @@ def import_job_apply(*, job_id):
         return
     try:
         with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file, transaction.atomic():
-            context, plans = workbook_plan(file, user=job.requester, target=job.target)
+            context, plans = workbook_plan(file, user=job.requester, target=job.target, name=job.original_name)
             if context.errors:
                 raise ImportFailed([error.as_dict() for error in context.errors])
             workbook_apply(context, plans)
@@ -230,6 +443,45 @@ def import_job_apply(*, job_id):
     except Exception as error:
         logger.exception("import job %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, message=str(error)[:2000])
+
+
+def import_jobs_fail_stalled(*, now=None):
+    """Mark as failed the checks, imports and exports whose worker died: a check can then be
+    retried, an export asked for again. An import that died wrote nothing (one transaction)."""
+    now = now or timezone.now()
+    failed = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.CHECKING, ImportJob.Status.APPLYING], started_at__lt=stalled_before(now)
+    ).update(status=ImportJob.Status.FAILED, message=_("The check was interrupted (the worker stopped)."))
+    failed += ExportJob.objects.filter(
+        status=ExportJob.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.EXPORT_SECONDS + 60)
+    ).update(
+        status=ExportJob.Status.FAILED, error=_("The export was interrupted (the worker stopped)."), finished_at=now
+    )
+    return failed
+
+
+def import_job_retry(*, actor, job):
+    """Check a failed (or stalled) job's file again from the start; the requester confirms the
+    new preview. Returns False when the job cannot be retried."""
+    from .tasks import import_check
+
+    if job.requester_id != actor.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        retried = (
+            ImportJob.objects.filter(pk=job.pk)
+            .filter(
+                Q(status=ImportJob.Status.FAILED)
+                | Q(
+                    status__in=[ImportJob.Status.CHECKING, ImportJob.Status.APPLYING],
+                    started_at__lt=stalled_before(),
+                )
+            )
+            .update(status=ImportJob.Status.UPLOADED, message="", errors=[], error_count=0, plans=[], started_at=None)
+        )
+        if retried:
+            import_check.delay_on_commit(job.pk)
+    return bool(retried)
 
 
 # --- export jobs ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import UploadForm
 from .models import ExportJob, ImportJob
-from .registry import SHEETS, ExportColumn
-from .writing import write_workbook
+from .registry import SHEETS
+from .writing import column_example, write_template
 
 
 def _importable_or_403(user):
@@ -66,6 +66,15 @@ def import_confirm(request, pk):
 
 
 @login_required
+@require_POST
+def import_retry(request, pk):
+    job = _own_import(request, pk)
+    if not services.import_job_retry(actor=request.user, job=job):
+        messages.error(request, _("This file cannot be checked again in its present state."))
+    return redirect("spreadsheets:import_detail", pk=job.pk)
+
+
+@login_required
 def template_download(request, sheet):
     importer = SHEETS.get(sheet)
     if importer is None:
@@ -73,16 +82,17 @@ def template_download(request, sheet):
     if not importer.allowed(request.user):
         raise PermissionDenied
     buffer = io.BytesIO()
-    columns = [ExportColumn(column.header, column.width) for column in importer.columns]
-    guide_columns = [
-        ExportColumn(_("column"), 16),
-        ExportColumn(_("required"), 10),
-        ExportColumn(_("what to write"), 80),
-    ]
-    guide = [
-        (column.header, _("yes") if column.required else _("no"), _column_guide(column)) for column in importer.columns
-    ]
-    write_workbook(buffer, [(importer.name, columns, []), (_("How to fill in"), guide_columns, guide)])
+    write_template(
+        buffer,
+        importer,
+        guide_title=_("How to fill in"),
+        guide_headers=[_("column"), _("required"), _("what to write"), _("example")],
+        guide_rows=[
+            (column.header, _("yes") if column.required else _("no"), _column_guide(column), column_example(column))
+            for column in importer.columns
+        ],
+        example_title=_("An example row of the sheet %(sheet)s:") % {"sheet": importer.name},
+    )
     buffer.seek(0)
     return FileResponse(buffer, as_attachment=True, filename=f"{importer.name}模板.xlsx")
 
@@ -91,7 +101,7 @@ def _column_guide(column):
     if column.kind == "choice":
         return _("one of: %(choices)s") % {"choices": "、".join(column.choices)}
     if column.kind == "date":
-        return _("a date, e.g. 2017-03-10, 2017/3/10 or 2017年3月10日")
+        return _("a date, e.g. 2017-03-10, 2017/3/10, 2017.3.10 or 2017年3月10日")
     return column.help or ""
 
 

@@ -57,3 +57,81 @@ def _cell(sheet, value):
         cell.number_format = "yyyy-mm-dd"
         return cell
     return value
+
+
+# --- blank templates -----------------------------------------------------------------------
+
+TEMPLATE_ROWS = 5000  # the rows that carry drop-downs and formats below the header
+TEXT = "@"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def column_format(column):
+    """Codes and phone numbers are text (a 12-digit 组织编码 would show as 4.40883E+11 and
+    lose leading zeros), dates are dates; other columns keep Excel's default."""
+    if column.kind == "phone" or (column.kind == "code" and column.header.endswith("编码")):
+        return TEXT
+    if column.kind == "date":
+        return DATE_FORMAT
+    return None
+
+
+def column_example(column):
+    if column.example:
+        return column.example
+    if column.kind == "choice":
+        return column.choices[0]
+    if column.kind == "date":
+        return "2017-03-10"
+    return ""
+
+
+def write_template(target, importer, *, guide_title, guide_headers, guide_rows, example_title):
+    """A blank template for a sheet: its header row, a drop-down list for every choice column,
+    the text format for codes and phones, a date format for dates, and a guide sheet with an
+    example row. Small, so a normal (not write-only) workbook."""
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = importer.name
+    sheet.append([column.header for column in importer.columns])
+    sheet.freeze_panes = "A2"
+    lists = None
+    for index, column in enumerate(importer.columns, start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = column.width
+        number_format = column_format(column)
+        if number_format:  # the column's format: Excel, WPS and Calc give it to what is typed
+            dimension.number_format = number_format
+        if column.kind == "choice":
+            inline = '"' + ",".join(column.choices) + '"'
+            if len(inline) > 255 or any("," in choice for choice in column.choices):
+                # Longer lists live on a hidden sheet (Excel's inline lists hold 255 characters).
+                if lists is None:
+                    lists = workbook.create_sheet("选项")
+                    lists.sheet_state = "hidden"
+                for row, choice in enumerate(column.choices, start=1):
+                    lists.cell(row=row, column=index, value=choice)
+                inline = f"选项!${letter}$1:${letter}${len(column.choices)}"
+            validation = DataValidation(type="list", formula1=inline, allow_blank=not column.required)
+            validation.error = "、".join(column.choices)
+            validation.showErrorMessage = True
+            sheet.add_data_validation(validation)
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+    guide = workbook.create_sheet(str(guide_title))
+    guide.append([str(header) for header in guide_headers])
+    for cells in guide_rows:
+        guide.append([str(value) for value in cells])
+    guide.append([])
+    guide.append([str(example_title)])
+    guide.append([column.header for column in importer.columns])
+    guide.append([column_example(column) for column in importer.columns])
+    for index, width in enumerate([16, 10, 60, 18], start=1):
+        guide.column_dimensions[get_column_letter(index)].width = width
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    workbook.save(target)

@@ -18,6 +18,10 @@ def _labels(model, field):
 
 
 class ProblemLedgerExport(YearExport):
+    """The 存在问题台账. It holds every column of the 问题台账 import sheet, so that the file
+    imports back (read by its header row): unchanged problems are reported unchanged, new
+    rows are listed."""
+
     kind = "problems"
     label = gettext_lazy("problem ledger")
     sheet_name = "存在问题台账"
@@ -27,11 +31,13 @@ class ProblemLedgerExport(YearExport):
             ("组织编码", 16),
             ("组织名称", 20),
             ("责任单位", 20),
+            ("责任单位编码", 16),
             ("问题来源", 12),
             ("问题类别", 12),
             ("问题描述", 50),
             ("发现日期", 12),
             ("发现人", 12),
+            ("责任人", 10),
             ("严重程度", 8),
             ("整改时限", 12),
             ("原定时限", 12),
@@ -51,11 +57,13 @@ class ProblemLedgerExport(YearExport):
                 "organization__code",
                 "organization__name",
                 "responsible_unit__name",
+                "responsible_unit__code",
                 "source",
                 "category",
                 "description",
                 "found_on",
                 "found_by",
+                "responsible_person__name",
                 "severity",
                 "deadline",
                 "original_deadline",
@@ -73,7 +81,7 @@ class ProblemLedgerExport(YearExport):
         def rows():
             for row in problems.iterator(chunk_size=CHUNK):
                 row = list(row)
-                row[3], row[8], row[11] = sources[row[3]], severities[row[8]], statuses[row[11]]
+                row[4], row[10], row[13] = sources[row[4]], severities[row[10]], statuses[row[13]]
                 yield row
 
         return problems.count(), rows()

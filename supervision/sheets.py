@@ -22,13 +22,19 @@ SOURCE_LABELS = {
 }
 
 PROBLEM_COLUMNS = [
-    Column("组织编码", "organization", required=True, kind="code", width=16),
+    Column("组织编码", "organization", required=True, kind="code", width=16, example="440883101201"),
     Column("责任单位编码", "unit", kind="code", width=16, help=gettext_lazy("empty: the organization itself")),
     Column("问题来源", "source", required=True, kind="choice", choices=tuple(SOURCE_LABELS), width=12),
-    Column("问题类别", "category", required=True, width=12),
-    Column("问题描述", "description", required=True, width=50),
+    Column("问题类别", "category", required=True, width=12, example="组织生活"),
+    Column("问题描述", "description", required=True, width=50, example="三会一课记录不全"),
     Column("发现日期", "found_on", required=True, kind="date", width=12),
-    Column("责任人", "person", width=10, help=gettext_lazy("a person holding a post at the organization or unit")),
+    Column(
+        "责任人",
+        "person",
+        width=10,
+        example="黄志强",
+        help=gettext_lazy("a person holding a post at the organization or unit"),
+    ),
     Column("整改时限", "deadline", required=True, kind="date", width=12),
 ]
 
@@ -38,6 +44,7 @@ class ProblemSheet(SheetImporter):
     label = gettext_lazy("problem ledger")
     columns = PROBLEM_COLUMNS
     order = 40
+    needs_user = True  # the user is who listed the problems
 
     def allowed(self, user):
         return user is None or organizations_where(user, Action.LIST_PROBLEM).exists()
@@ -49,10 +56,21 @@ class ProblemSheet(SheetImporter):
         found = {o.code: o for o in Organization.objects.filter(code__in=codes)}
         allowed = set(found) if scope is None else set(scope.filter(code__in=codes).values_list("code", flat=True))
         creates = []
+        seen = {}  # (organization, description, date found) → the first row naming that problem
         for row in rows:
             if row.failed:
                 continue
             values = row.values
+            key = (values["organization"], values["description"], values["found_on"])
+            if key in seen:
+                context.error(
+                    row,
+                    "问题描述",
+                    _("The same problem (organization, description, date found) is already in row %(row)s.")
+                    % {"row": seen[key]},
+                )
+                continue
+            seen[key] = row.number
             organization = found.get(values["organization"])
             if organization is None:
                 context.error(
@@ -99,9 +117,22 @@ class ProblemSheet(SheetImporter):
                     )
                     continue
                 person = people.get()
-            if Problem.objects.filter(
+            existing = Problem.objects.filter(
                 organization=organization, description=values["description"], found_on=values["found_on"]
-            ).exists():
+            ).first()
+            if existing is not None:
+                differ = self._differences(existing, values, unit, person)
+                if differ:
+                    context.error(
+                        row,
+                        differ[0],
+                        _(
+                            "This problem is already listed; an import does not change a listed problem "
+                            "(change it on the problem's page): %(columns)s differ."
+                        )
+                        % {"columns": "、".join(differ)},
+                    )
+                    continue
                 plan.unchanged += 1
                 continue
             creates.append(
@@ -123,6 +154,22 @@ class ProblemSheet(SheetImporter):
             )
         plan.data = creates
         return plan
+
+    @staticmethod
+    def _differences(problem, values, unit, person):
+        """The columns in which a row differs from the problem it names."""
+        differ = []
+        if problem.source != SOURCE_LABELS[values["source"]]:
+            differ.append("问题来源")
+        if problem.category != values["category"]:
+            differ.append("问题类别")
+        if problem.responsible_unit_id != unit.pk:
+            differ.append("责任单位编码")
+        if values["person"] and problem.responsible_person_id != (person.pk if person else None):
+            differ.append("责任人")
+        if problem.deadline != values["deadline"]:
+            differ.append("整改时限")
+        return differ
 
     def apply(self, plan, context):
         found_by = (context.user.full_name or context.user.username) if context.user else _("Excel import")

@@ -185,7 +185,7 @@ def test_people_are_matched_by_phone_then_by_name_and_organization(world):
         (["王五", "男", "1390000", "中共党员", "A1a", "", ""], "手机号码", "1390000"),
         (["王五", "男", "13900003333", "党员", "A1a", "", ""], "政治面貌", "「党员」"),
         (["王五", "男", "13900003333", "中共党员", "A1a", "村长", "2021-01-01"], "职务", "「村长」"),
-        (["王五", "男", "13900003333", "中共党员", "A1a", "书记", "2021.01.01"], "任职日期", "2021.01.01"),
+        (["王五", "男", "13900003333", "中共党员", "A1a", "书记", "2021.13.01"], "任职日期", "2021.13.01"),
         (["王五", "男", "13900003333", "中共党员", "A1a", "书记", ""], "任职日期", "任职日期"),
         (["王五", "男", "13900003333", "中共党员", "ZZZ", "", ""], "所在组织编码", "ZZZ"),
         (["", "男", "13900003333", "中共党员", "A1a", "", ""], "姓名", "不能为空"),
@@ -220,7 +220,7 @@ def test_one_bad_sheet_stops_the_other(world):
 
 def test_not_an_xlsx_is_refused():
     with pytest.raises(WorkbookRefused, match=r"\.xlsx"):
-        check_upload(io.BytesIO(b"a,b\n1,2\n"), name="data.csv")
+        check_upload(io.BytesIO(b"a,b\n1,2\n"), name="data.txt")
     with pytest.raises(WorkbookRefused, match="不是有效的"):
         check_upload(io.BytesIO(b"not a zip"), name="data.xlsx")
 

@@ -83,8 +83,8 @@ def test_data_changed_since_the_preview_is_checked_again(staff, client, world, u
 
 
 def test_a_file_that_is_not_xlsx_is_refused_on_the_form(staff, client):
-    upload = io.BytesIO(b"code,name")
-    upload.name = "list.csv"
+    upload = io.BytesIO(b"%PDF-1.4")
+    upload.name = "list.pdf"
     response = client.post(reverse("spreadsheets:import"), {"file": upload})
     assert response.status_code == 200
     assert "只能导入 Excel 工作簿" in response.text
@@ -145,7 +145,7 @@ def test_import_command_imports(world, tmp_path, capsys):
     call_command("import_workbook", str(path), "--dry-run")
     assert not Organization.objects.filter(code="X1").exists()
     call_command("import_workbook", str(path))
-    assert "组织机构: created 1" in capsys.readouterr().out
+    assert "组织机构：新建 1" in capsys.readouterr().out
     assert Organization.objects.filter(code="X1").exists()
 
 

@@ -97,7 +97,7 @@ def test_exports_of_both_ledgers_admonishments_and_notices(
             io.BytesIO(b"".join(client.get(reverse("spreadsheets:export_download", args=[job.pk])).streaming_content))
         )
         sheets[kind] = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert sheets["problems"][1][5] == "=问题"
+    assert sheets["problems"][1][6] == "=问题"
     assert sheets["rectification"][1][3] == "进展一"
     assert len(sheets["admonishments"]) == 1  # the header only: nothing missed
     assert sheets["notices"][1][0] == f"吴组通字〔{today.year}〕1号"
