@@ -158,6 +158,8 @@ class Checklist(models.Model):
         related_name="+",
     )
     signature = models.CharField(_("signature"), max_length=50, blank=True)
+    # Claimed after the claim deadline (逾期认领): set once and kept, also through a reopened claim.
+    claimed_late = models.BooleanField(_("claimed late"), default=False)
     # The frozen item fields at the last claim: {item id: {field: value}}; kept when the claim
     # is reopened so that the differences can be shown.
     claim_snapshot = models.JSONField(_("claimed items"), default=dict, blank=True)

@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from notifications.models import Notification
 from notifications.services import notify, notify_many
-from organizations.models import Organization, Role, RoleAssignment
+from organizations.models import Organization, Person, Role, RoleAssignment
 
 from .models import (
     Attachment,
@@ -371,16 +371,35 @@ def _claims_reopen(checklist_ids, *, actor):
     )
 
 
+def signer_name(user):
+    """The name a claimant signs with: the person behind the account, else the account's name."""
+    person = Person.objects.filter(user=user).only("name").first()
+    return person.name if person else user.full_name
+
+
 @transaction.atomic
 def checklist_claim(*, actor, checklist, signature):
-    """签字认领: the typed name, the time and the user; freezes the claimed items."""
+    """签字认领: the claimant's own name typed (as the platform knows the person behind the
+    account), the time and the user; freezes the claimed items. A claim after the claim deadline
+    is accepted and marked late for good (DESIGN.md 3)."""
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
-    signature = signature.strip()
+    signature = "".join(signature.split())
     if not signature:
         raise ValidationError({"signature": _("Type your name to sign.")})
+    # actor=None: a claim signed on paper and brought in from the command line (the demo's past).
+    if actor is not None:
+        own_name = "".join(signer_name(actor).split())
+        if not own_name:
+            raise ValidationError(
+                _("Your account has no name on record; ask the administrator to add it before signing.")
+            )
+        if signature != own_name:
+            raise ValidationError({"signature": _("Sign with your own name as registered on the platform.")})
     if checklist.is_claimed:
         raise ValidationError(_("This checklist has been claimed already."))
     checklist.claimed_at, checklist.claimed_by, checklist.signature = timezone.now(), actor, signature
+    # A late claim is accepted, and marked for good (DESIGN.md 3).
+    checklist.claimed_late = checklist.claimed_late or timezone.localdate() > checklist.claim_deadline
     checklist.claim_snapshot = {str(item.pk): item.frozen_values() for item in checklist.items.all()}
     return _save(checklist, actor=actor, reason=_("claimed"))
 

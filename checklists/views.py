@@ -187,7 +187,7 @@ def checklist_detail(request, pk):
     checklist = get_object_or_404(Checklist.objects.select_related("template", "organization", "claimed_by"), pk=pk)
     _visible(request.user, checklist.organization)
     may_claim = has_permission(request.user, Action.CLAIM_CHECKLIST, checklist.organization)
-    form = ClaimForm(request.POST or None, initial={"signature": request.user.full_name})
+    form = ClaimForm(request.POST or None)  # typed by the claimant, never prefilled (DESIGN.md 3)
     if request.method == "POST":
         if not may_claim:
             raise PermissionDenied

@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from checklists import services
 from checklists.models import Frequency, MeetingKind
@@ -56,6 +57,9 @@ def branch_template(world, people):
 @pytest.fixture
 def issued(world, people, branch_template):
     services.checklist_issue(
-        actor=people.staff, template=branch_template, root=world.county_a, claim_deadline=date(YEAR, 2, 28)
+        actor=people.staff,
+        template=branch_template,
+        root=world.county_a,
+        claim_deadline=timezone.localdate() + timedelta(days=30),
     )
     return branch_template.checklists.get(organization=world.village_a1a)
