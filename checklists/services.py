@@ -501,6 +501,15 @@ def attachments_for(*, actor, organization, uploads, existing_ids):
 # --- ledger entries ------------------------------------------------------------------------
 
 
+def work_date_check(day, field="date"):
+    """A record of work done is never dated after today (DESIGN.md 3)."""
+    today = timezone.localdate()
+    if day is not None and day > today:
+        raise ValidationError(
+            {field: _("The date cannot be after today (%(today)s): record work once it is done.") % {"today": today}}
+        )
+
+
 def _reviewed_fields(actor, now=None):
     now = now or timezone.now()
     return {"submitted_by": actor, "first_submitted_at": now, "submitted_at": now, "status": ReviewStatus.SUBMITTED}
@@ -508,6 +517,7 @@ def _reviewed_fields(actor, now=None):
 
 @transaction.atomic
 def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids=()):
+    work_date_check(date)
     occurrence = (
         Occurrence.objects.select_for_update().select_related("item__checklist__organization").get(pk=occurrence.pk)
     )
@@ -529,6 +539,7 @@ def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids
 @transaction.atomic
 def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()):
     """Correct an entry that is waiting or was returned; its first submission time stays."""
+    work_date_check(date)
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED} or entry.meeting_id:
         raise ValidationError(_("Only an entry waiting for review or returned can be corrected."))
@@ -545,6 +556,7 @@ def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()
 def entry_revise(*, actor, entry, date, content, reason, uploads=(), attachment_ids=()):
     """An approved entry is locked: a change is a new version, with a reason, that goes back
     to review while the approved version keeps counting (DESIGN.md 3)."""
+    work_date_check(date)
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status != ReviewStatus.APPROVED or entry.meeting_id:
         raise ValidationError(_("Only an approved entry is changed through a new version."))
@@ -699,6 +711,7 @@ def _absences_check(expected, present, absences):
 def meeting_submit(
     *, actor, organization, kind, date, topic, expected, present, absences, minutes, uploads=(), attachment_ids=()
 ):
+    work_date_check(date)
     _absences_check(expected, present, absences)
     meeting = MeetingRecord(
         organization=organization,
@@ -724,6 +737,7 @@ def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields)
     meeting = MeetingRecord.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
         raise ValidationError(_("Only a record waiting for review or returned can be corrected."))
+    work_date_check(fields.get("date"))
     _absences_check(fields["expected"], fields["present"], fields["absences"])
     for name, value in fields.items():
         setattr(meeting, name, value)
@@ -788,6 +802,7 @@ def _month_open(organization, day):
 
 @transaction.atomic
 def duty_record_add(*, actor, organization, date, kind, content):
+    work_date_check(date)
     # The organization's row serializes adding a record and sending its month up.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     if not _month_open(organization, date):
@@ -799,10 +814,22 @@ def duty_record_add(*, actor, organization, date, kind, content):
     )
 
 
+def month_sendable_from(month):
+    """A month's duty record is sent up from the month's last day on (DESIGN.md 3): sent
+    earlier, it would lock the rest of the month."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 @transaction.atomic
 def duty_report_submit(*, actor, organization, month):
-    """Send a month's records up for review (again, after a return)."""
+    """Send a month's records up for review (again, after a return), from its last day on."""
     month = month.replace(day=1)
+    sendable = month_sendable_from(month)
+    if timezone.localdate() < sendable:
+        raise ValidationError(
+            _("%(month)s can be sent up from its last day on, %(day)s.")
+            % {"month": month.strftime("%Y-%m"), "day": sendable.isoformat()}
+        )
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     records = DutyRecord.objects.filter(organization=organization, date__year=month.year, date__month=month.month)
     if not records.exists():

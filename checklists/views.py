@@ -567,7 +567,11 @@ def duty(request):
         "organization": organization,
         "year": year,
         "form": form if may_submit else None,
-        "months": [(month, months[month], reports.get(month)) for month in sorted(months, reverse=True)],
+        "months": [
+            (month, months[month], reports.get(month), services.month_sendable_from(month))
+            for month in sorted(months, reverse=True)
+        ],
+        "today": timezone.localdate(),
         "may_submit": may_submit,
     }
     return render(request, "checklists/duty.html", context)

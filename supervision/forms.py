@@ -32,6 +32,33 @@ class PlanForm(forms.Form):
     measures = forms.CharField(label=_("measures"), widget=forms.Textarea(attrs={"rows": 4}))
     person = forms.CharField(label=_("person in charge"), max_length=50)
     deadline = forms.DateField(label=_("planned completion"), **DATE)
+    # Shown once the planned completion falls after the problem's deadline: a warning to heed.
+    beyond_deadline = forms.BooleanField(
+        label=_("Plan beyond the deadline all the same (request an extension as well)"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, problem_deadline=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problem_deadline = problem_deadline
+        if problem_deadline:
+            self.fields["deadline"].help_text = _("The problem's rectification deadline is %(deadline)s.") % {
+                "deadline": problem_deadline.isoformat()
+            }
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline = cleaned.get("deadline")
+        if self.problem_deadline and deadline and deadline > self.problem_deadline:
+            self.warning = _(
+                "The planned completion %(planned)s is after the problem's rectification deadline %(deadline)s: "
+                "plan to finish by then, or request an extension."
+            ) % {"planned": deadline.isoformat(), "deadline": self.problem_deadline.isoformat()}
+            if not cleaned.get("beyond_deadline"):
+                self.fields["beyond_deadline"].widget = forms.CheckboxInput()
+                self.add_error("deadline", self.warning)
+        return cleaned
 
 
 class RecordForm(EvidenceMixin):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from checklists.services import attachments_for
+from checklists.services import attachments_for, work_date_check
 from notifications.models import Notification
 from notifications.services import notify, notify_many
 from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
@@ -152,6 +152,7 @@ def problem_plan(*, actor, problem, measures, person, deadline):
 @transaction.atomic
 def rectification_record_add(*, actor, problem, date, content, uploads=(), attachment_ids=()):
     """A line of the 《问题整改台账》, with evidence (the same upload rules as ledgers)."""
+    work_date_check(date)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     if problem.status != Status.RECTIFYING:
         raise ValidationError(_("Progress is recorded while the problem is being rectified."))
@@ -426,6 +427,7 @@ def deadlines_check(*, today=None):
 
 @transaction.atomic
 def follow_up_record(*, actor, organization, method, date, findings, problem=None, sample=None):
+    work_date_check(date)
     return _save(
         FollowUp(
             organization=organization,
@@ -467,6 +469,7 @@ def sample_draw(*, actor, root, kinds, size, seed=None):
 def visit_record(*, actor, organization, date, answers, new_problems=()):
     """A supervision visit with the five-aspect check; each "no" may list a new problem in the
     same step: new_problems = [{"aspect", "description", "deadline", "category"}]."""
+    work_date_check(date)
     missing = [aspect for aspect in Aspect if aspect not in answers]
     if missing:
         raise ValidationError(_("Answer all five aspects."))

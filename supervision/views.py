@@ -180,7 +180,7 @@ def problem_detail(request, pk):
     }
     attachments = problem.responsible_unit.attachments.all()
     forms = {
-        "plan": PlanForm(bound["plan"]),
+        "plan": PlanForm(bound["plan"], problem_deadline=problem.deadline),
         "record": RecordForm(
             bound["record"],
             request.FILES if action == "record" else None,
@@ -202,7 +202,12 @@ def problem_detail(request, pk):
     user = request.user
     writes = {
         "claim": (None, lambda data: services.problem_claim(actor=user, problem=problem)),
-        "plan": ("plan", lambda data: services.problem_plan(actor=user, problem=problem, **data)),
+        "plan": (
+            "plan",
+            lambda data: services.problem_plan(
+                actor=user, problem=problem, measures=data["measures"], person=data["person"], deadline=data["deadline"]
+            ),
+        ),
         "record": (
             "record",
             lambda data: services.rectification_record_add(
