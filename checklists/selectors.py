@@ -458,3 +458,10 @@ def completion_by_organization(organization_ids, *, year, on, template=None):
         mean = (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if values else None
         result[organization_id] = (mean, late.get(organization_id, 0))
     return result
+
+
+def attachments_of(organization):
+    """The files of an organization that its records may link to."""
+    from .models import Attachment
+
+    return Attachment.objects.filter(organization=organization)

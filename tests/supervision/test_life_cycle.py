@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from organizations.models import Role
 from supervision import services
-from supervision.models import Admonishment, Decision, Problem, Source, Status
+from supervision.models import Admonishment, Decision, Notice, Problem, Source, Status
 from tests.organizations.factories import PersonFactory, PostFactory, UserFactory
 
 
@@ -90,6 +90,7 @@ def test_illegal_transitions_are_refused(world, people, status, action):
 def test_the_submitter_never_closes(world, people):
     problem = _problem(world, people)
     Problem.objects.filter(pk=problem.pk).update(status=Status.RECTIFYING)
+    services.rectification_record_add(actor=people.clerk, problem=problem, date=timezone.localdate(), content="已补")
     services.problem_request_closing(actor=people.supervisor, problem=problem, report="由督导代为申请")
     with pytest.raises(ValidationError):
         services.problem_check(actor=people.supervisor, problem=problem, passed=True)
@@ -149,6 +150,7 @@ def test_one_pending_extension_at_a_time_and_decided_once(world, people):
 
 
 def test_the_whole_cycle_from_the_pages_by_the_right_roles_only(world, people, client):
+    PersonFactory(name="李书记", organization=world.village_a1a)
     # the supervisor lists
     client.force_login(people.supervisor)
     response = client.post(
@@ -161,6 +163,7 @@ def test_the_whole_cycle_from_the_pages_by_the_right_roles_only(world, people, c
             "description": "党员活动室制度未上墙",
             "found_on": str(timezone.localdate()),
             "found_by": "督导组",
+            "responsible_person": "李书记",
             "deadline": str(timezone.localdate() + timedelta(days=20)),
             "severity": "general",
         },
@@ -230,10 +233,16 @@ def test_a_visit_no_lists_a_problem_in_one_step(world, people, client):
         data[f"{aspect}_ok"] = "yes"
     data["solved_ok"] = "no"
     data["solved_problem"] = "群众反映的路灯问题未解决"
+    data["solved_category"] = "责任落实"
     data["solved_deadline"] = str(timezone.localdate() + timedelta(days=15))
-    client.post(reverse("supervision:visit_create"), data)
+    response = client.post(reverse("supervision:visit_create"), data)
     problem = Problem.objects.get()
-    assert (problem.source, problem.description) == (Source.SUPERVISION, "群众反映的路灯问题未解决")
+    assert (problem.source, problem.description, problem.category) == (
+        Source.SUPERVISION,
+        "群众反映的路灯问题未解决",
+        "责任落实",
+    )
+    assert response.url == reverse("supervision:visit", args=[problem.visit_id])
 
 
 def test_notice_numbers_follow_the_hexagonal_bracket_style(world, people):
@@ -278,6 +287,7 @@ def test_concurrent_transitions_cannot_leave_an_illegal_state(world):
         deadline=timezone.localdate() + timedelta(days=5),
     )
     Problem.objects.filter(pk=problem.pk).update(status=Status.RECTIFYING)
+    services.rectification_record_add(actor=secretary, problem=problem, date=timezone.localdate(), content="已整改")
     services.problem_request_closing(actor=secretary, problem=problem, report="报告")
     barrier, outcomes = threading.Barrier(2), []
 
@@ -418,7 +428,8 @@ def test_bad_input_gives_clear_errors_not_500(world, people, client):
         },
     )
     assert response.status_code == 200
-    assert "NaN" not in str(response.context["form"].cleaned_data.get("named", ""))
+    assert response.context["form"].errors["named"] == ["第 1 行：请填写本辖区内的组织编码、扣分和原因。"]
+    assert not Notice.objects.exists()
     assert client.post(reverse("supervision:admonishments"), {"pk": "abc"}).status_code == 404
 
 
