@@ -115,6 +115,7 @@ def build(stdout):
                 "aspect": str(Aspect.SOLVED),
                 "description": "群众反映的村道路灯问题未解决",
                 "deadline": today + timedelta(days=20),
+                "category": "责任落实",
             }
         ],
     )
