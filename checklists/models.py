@@ -172,6 +172,12 @@ class Checklist(models.Model):
         ordering = ["organization__path", "template"]
         constraints = [
             models.UniqueConstraint(fields=["template", "organization"], name="checklist_one_per_organization"),
+            # A claim is the time, the user and the typed name together; a reopened claim has none.
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True, claimed_by__isnull=True, signature="")
+                | (Q(claimed_at__isnull=False, claimed_by__isnull=False) & ~Q(signature="")),
+                name="checklist_claim_all_or_nothing",
+            ),
         ]
 
     def __str__(self):
@@ -218,6 +224,13 @@ class ChecklistItem(ItemFields):
                 condition=Q(override_score__isnull=True) | ~Q(override_reason=""),
                 name="checklist_item_override_has_reason",
                 violation_error_message=_("An assessed score needs a reason."),
+            ),
+            models.CheckConstraint(condition=Q(score__gte=0), name="checklist_item_score_positive"),
+            models.CheckConstraint(
+                condition=Q(override_score__isnull=True)
+                | Q(override_score__gte=0, override_score__lte=models.F("score")),
+                name="checklist_item_override_within_score",
+                violation_error_message=_("The assessed score must lie between 0 and the item's score."),
             ),
         ]
 
@@ -318,6 +331,13 @@ class Reviewed(models.Model):
 
     class Meta:
         abstract = True
+        constraints = [
+            # Approved, returned (or approved and since replaced): reviewed, so with its time.
+            models.CheckConstraint(
+                condition=Q(status=ReviewStatus.SUBMITTED) | Q(reviewed_at__isnull=False),
+                name="%(class)s_reviewed_has_time",
+            ),
+        ]
 
 
 class MeetingRecord(Reviewed):
@@ -343,6 +363,7 @@ class MeetingRecord(Reviewed):
         verbose_name_plural = _("meeting records")
         ordering = ["-date", "-pk"]
         constraints = [
+            *Reviewed.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(present__lte=models.F("expected")),
                 name="meeting_present_le_expected",
@@ -393,6 +414,16 @@ class LedgerEntry(Reviewed):
         verbose_name_plural = _("ledger entries")
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["organization", "status"], name="entry_org_status_idx")]
+        constraints = [
+            *Reviewed.Meta.constraints,
+            # One entry of one's own waiting for review per period (entry_submit); the entries a
+            # meeting owns follow their meeting (several meetings may fall in one period).
+            models.UniqueConstraint(
+                fields=["occurrence"],
+                condition=Q(status=ReviewStatus.SUBMITTED, meeting__isnull=True),
+                name="entry_one_submitted_per_occurrence",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.occurrence} · {self.date}"
@@ -421,6 +452,7 @@ class DutyReport(Reviewed):
         verbose_name_plural = _("monthly duty reports")
         ordering = ["-month"]
         constraints = [
+            *Reviewed.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "month"], name="duty_report_one_per_month"),
             models.CheckConstraint(condition=Q(month__day=1), name="duty_report_month_first_day"),
         ]
@@ -478,7 +510,10 @@ class ProgressSnapshot(models.Model):
         verbose_name = _("progress snapshot")
         verbose_name_plural = _("progress snapshots")
         ordering = ["organization", "-month"]
-        constraints = [models.UniqueConstraint(fields=["organization", "month"], name="snapshot_one_per_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="snapshot_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="snapshot_month_first_day"),
+        ]
 
     def __str__(self):
         return f"{self.organization} · {self.month:%Y-%m}"

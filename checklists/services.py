@@ -356,7 +356,7 @@ def _claims_reopen(checklist_ids, *, actor):
     ids = list(claimed.values_list("pk", flat=True))
     if not ids:
         return
-    claimed.update(claimed_at=None, reopened_at=timezone.now())
+    claimed.update(claimed_at=None, claimed_by=None, signature="", reopened_at=timezone.now())  # history keeps who
     Checklist.history.bulk_history_create(
         list(Checklist.objects.filter(pk__in=ids)),
         update=True,
@@ -378,7 +378,7 @@ def signer_name(user):
 
 
 @transaction.atomic
-def checklist_claim(*, actor, checklist, signature):
+def checklist_claim(*, actor, checklist, signature, on_paper=False):
     """签字认领: the claimant's own name typed (as the platform knows the person behind the
     account), the time and the user; freezes the claimed items. A claim after the claim deadline
     is accepted and marked late for good (DESIGN.md 3)."""
@@ -386,8 +386,9 @@ def checklist_claim(*, actor, checklist, signature):
     signature = "".join(signature.split())
     if not signature:
         raise ValidationError({"signature": _("Type your name to sign.")})
-    # actor=None: a claim signed on paper and brought in from the command line (the demo's past).
-    if actor is not None:
+    # on_paper: a claim signed on paper and entered from the command line by an archive account
+    # (the demo's past): the name is the paper's, not the account's. No page passes it.
+    if not on_paper:
         own_name = "".join(signer_name(actor).split())
         if not own_name:
             raise ValidationError(

@@ -147,6 +147,7 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="problem_cancel_has_reason"
             ),
+            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_at__isnull=False), name="problem_closed_at"),
         ]
 
     def __str__(self):
@@ -230,6 +231,11 @@ class ClosingRequest(models.Model):
         verbose_name = _("closing request")
         verbose_name_plural = _("closing requests")
         ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem"], condition=Q(passed__isnull=True), name="closing_request_one_pending"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.problem} · {self.report[:20]}"
@@ -280,6 +286,12 @@ class Extension(models.Model):
                 condition=Q(requested_deadline__gt=models.F("deadline_before")),
                 name="extension_later_deadline",
                 violation_error_message=_("The new deadline must be later than the current one."),
+            ),
+            models.UniqueConstraint(
+                fields=["problem"],
+                condition=Q(decision="pending"),
+                name="extension_one_pending",
+                violation_error_message=_("An extension request is already waiting for a decision."),
             ),
         ]
 
