@@ -30,6 +30,14 @@ PERIOD_END_MONTHS = {
 }
 
 
+def periods_from(frequency, year, deadline=None, effective_from=None):
+    """The periods issued to a checklist effective from a date: those whose deadline is not
+    before it (all when there is no effective date)."""
+    return [
+        period for period in periods(frequency, year, deadline) if not effective_from or period[2] >= effective_from
+    ]
+
+
 def periods(frequency, year, deadline=None):
     """[(index, period start, deadline)] of a frequency in a year. 一次/每年 end on the item's
     deadline; the others end each period on its last day."""
@@ -147,6 +155,9 @@ class Checklist(models.Model):
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="checklists"
     )
     claim_deadline = models.DateField(_("claim deadline"))
+    # Periods whose deadline falls before it were not issued (DESIGN.md 3): a checklist issued
+    # late is not overdue at once. Kept, so that issuing again and items added later keep to it.
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claimed_by = models.ForeignKey(
@@ -536,6 +547,7 @@ class IssueRun(models.Model):
         Organization, verbose_name=_("issued to the subtree of"), on_delete=models.PROTECT, related_name="+"
     )
     claim_deadline = models.DateField(_("claim deadline"))
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=IssueStatus.choices, default=IssueStatus.RUNNING)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     checklists_created = models.PositiveIntegerField(_("new checklists"), default=0)

@@ -33,6 +33,7 @@ from .models import (
     ReviewStatus,
     TemplateItem,
     periods,
+    periods_from,
 )
 
 logger = logging.getLogger(__name__)
@@ -185,12 +186,22 @@ def _issue_check(template):
         raise ValidationError(_("The checklist has no items yet."))
 
 
-def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
+def _effective_check(template, effective_from):
+    if effective_from and effective_from.year > template.year:
+        raise ValidationError(
+            {"effective_from": _("The effective date must fall in %(year)s or before.") % {"year": template.year}}
+        )
+
+
+def checklist_issue(*, actor, template, root, claim_deadline, effective_from=None, progress=None):
     """One checklist per organization of a targeted type in root's subtree, with its items and
     occurrences, ISSUE_BATCH organizations per transaction so that memory stays bounded and
-    progress(percent) can be told. Issuing again adds only what is missing, so a run cut short
-    is completed by running it again."""
+    progress(percent) can be told. Occurrences whose deadline falls before effective_from are
+    not created (None: every period, for the past years brought in by the demo and imports).
+    Issuing again adds only what is missing, and a checklist keeps the effective date it was
+    first issued with, so a run cut short is completed by running it again."""
     _issue_check(template)
+    _effective_check(template, effective_from)
     progress = progress or (lambda percent: None)
     targets = Organization.objects.subtree(root).filter(party_type__in=template.target_types)
     target_ids = list(targets.order_by("path").values_list("pk", flat=True))
@@ -200,7 +211,9 @@ def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
         batch = target_ids[start : start + ISSUE_BATCH]
         with transaction.atomic():
             new = [
-                Checklist(template=template, organization_id=pk, claim_deadline=claim_deadline)
+                Checklist(
+                    template=template, organization_id=pk, claim_deadline=claim_deadline, effective_from=effective_from
+                )
                 for pk in Organization.objects.filter(pk__in=batch)
                 .exclude(checklists__template=template)
                 .values_list("pk", flat=True)
@@ -220,13 +233,16 @@ def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
     return created, added
 
 
-def issue_start(*, actor, template, root, claim_deadline):
-    """Start issuing as a job (the page shows its progress). Single flight per template; a run
-    whose worker died (no sign of life for STALE_RUN) is marked failed so that a new one may
-    start, and the new one completes what the dead one left."""
+def issue_start(*, actor, template, root, claim_deadline, effective_from=None):
+    """Start issuing as a job (the page shows its progress), effective from the issue day
+    unless told otherwise. Single flight per template; a run whose worker died (no sign of
+    life for STALE_RUN) is marked failed so that a new one may start, and the new one
+    completes what the dead one left."""
     from .tasks import issue
 
+    effective_from = effective_from or timezone.localdate()
     _issue_check(template)
+    _effective_check(template, effective_from)
     with transaction.atomic():
         IssueRun.objects.filter(
             template=template, status=IssueStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN
@@ -236,7 +252,11 @@ def issue_start(*, actor, template, root, claim_deadline):
         try:
             with transaction.atomic():
                 run = IssueRun.objects.create(
-                    template=template, root=root, claim_deadline=claim_deadline, requested_by=actor
+                    template=template,
+                    root=root,
+                    claim_deadline=claim_deadline,
+                    effective_from=effective_from,
+                    requested_by=actor,
                 )
         except IntegrityError:
             raise ValidationError(_("This checklist is being issued already; wait for it to finish.")) from None
@@ -266,6 +286,7 @@ def issue_run(*, run_id):
                 template=run.template,
                 root=run.root,
                 claim_deadline=run.claim_deadline,
+                effective_from=run.effective_from,
                 progress=progress,
             )
     except Exception as error:
@@ -306,7 +327,9 @@ def _items_issue(template_items, checklists, *, actor):
             [
                 Occurrence(item=copy, index=index, period_start=start, deadline=end)
                 for copy in created
-                for index, start, end in periods(copy.frequency, year, copy.deadline)
+                for index, start, end in periods_from(
+                    copy.frequency, year, copy.deadline, copy.checklist.effective_from
+                )
             ],
             batch_size=2000,
         )
@@ -318,24 +341,29 @@ def _occurrences_rebuild(template_item):
     follow their dates into the new periods, and done / late are worked out again from the
     approved entries, so nothing done is lost or credited to the wrong period."""
     copies = ChecklistItem.objects.filter(template_item=template_item)
-    copy_ids = list(copies.values_list("pk", flat=True))
-    new_periods = periods(template_item.frequency, template_item.template.year, template_item.deadline)
-    old = Occurrence.objects.filter(item_id__in=copy_ids)
+    effective = dict(copies.values_list("pk", "checklist__effective_from"))
+    all_periods = periods(template_item.frequency, template_item.template.year, template_item.deadline)
+    # Each copy keeps to its checklist's effective date; entries already made keep a period.
+    kept = {
+        copy_id: [p for p in all_periods if not since or p[2] >= since] or all_periods[-1:]
+        for copy_id, since in effective.items()
+    }
+    old = Occurrence.objects.filter(item_id__in=list(effective))
     old_ids = list(old.values_list("pk", flat=True))
     old.update(index=F("index") + 100)  # out of the way of the new indexes
     created = Occurrence.objects.bulk_create(
         [
             Occurrence(item_id=copy_id, index=index, period_start=start, deadline=end)
-            for copy_id in copy_ids
-            for index, start, end in new_periods
+            for copy_id, copy_periods in kept.items()
+            for index, start, end in copy_periods
         ],
         batch_size=2000,
     )
     by_period = {(occurrence.item_id, occurrence.index): occurrence for occurrence in created}
-    last = len(new_periods)
     entries = list(LedgerEntry.objects.filter(occurrence_id__in=old_ids).select_related("occurrence"))
     for entry in entries:
-        index = next((i for i, start, end in new_periods if entry.date <= end), last)
+        copy_periods = kept[entry.occurrence.item_id]
+        index = next((i for i, start, end in copy_periods if entry.date <= end), copy_periods[-1][0])
         entry.occurrence = by_period[(entry.occurrence.item_id, index)]
     LedgerEntry.objects.bulk_update(entries, ["occurrence"], batch_size=1000)
     Occurrence.objects.filter(pk__in=old_ids).delete()
@@ -422,7 +450,9 @@ def checklist_item_add(*, actor, checklist, reason, **fields):
     Occurrence.objects.bulk_create(
         [
             Occurrence(item=item, index=index, period_start=start, deadline=end)
-            for index, start, end in periods(item.frequency, checklist.template.year, item.deadline)
+            for index, start, end in periods_from(
+                item.frequency, checklist.template.year, item.deadline, checklist.effective_from
+            )
         ]
     )
     _claims_reopen([checklist.pk], actor=actor)

@@ -147,7 +147,9 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="problem_cancel_has_reason"
             ),
-            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_at__isnull=False), name="problem_closed_at"),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False), name="problem_closed_at"
+            ),
         ]
 
     def __str__(self):
