@@ -63,10 +63,10 @@ class IssueForm(forms.Form):
         help_text=_("Periods whose deadline falls before this day are not issued. Empty: the issue day."),
     )
 
-    def __init__(self, *args, scope, **kwargs):
+    def __init__(self, *args, scope, year, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root"].scope = scope
-        self.fields["effective_from"].initial = timezone.localdate()
+        self.fields["effective_from"].initial = timezone.localdate() if year >= timezone.localdate().year else None
 
 
 class CopyForm(forms.Form):

@@ -235,12 +235,14 @@ def checklist_issue(*, actor, template, root, claim_deadline, effective_from=Non
 
 def issue_start(*, actor, template, root, claim_deadline, effective_from=None):
     """Start issuing as a job (the page shows its progress), effective from the issue day
-    unless told otherwise. Single flight per template; a run whose worker died (no sign of
-    life for STALE_RUN) is marked failed so that a new one may start, and the new one
-    completes what the dead one left."""
+    unless told otherwise (a past year's checklist: from its start). Single flight per
+    template; a run whose worker died (no sign of life for STALE_RUN) is marked failed so that
+    a new one may start, and the new one completes what the dead one left."""
     from .tasks import issue
 
-    effective_from = effective_from or timezone.localdate()
+    # A year already over is issued whole: its checklist records work brought in afterwards.
+    if effective_from is None and template.year >= timezone.localdate().year:
+        effective_from = timezone.localdate()
     _issue_check(template)
     _effective_check(template, effective_from)
     with transaction.atomic():

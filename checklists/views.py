@@ -105,7 +105,9 @@ def template_detail(request, pk):
     action = request.POST.get("action") if request.method == "POST" else None
     item_form = TemplateItemForm(request.POST if action == "add_item" else None, template=template)
     issue_form = IssueForm(
-        request.POST if action == "issue" else None, scope=organizations_where(user, Action.ISSUE_CHECKLIST)
+        request.POST if action == "issue" else None,
+        scope=organizations_where(user, Action.ISSUE_CHECKLIST),
+        year=template.year,
     )
     copy_form = CopyForm(
         request.POST if action == "copy" else None,

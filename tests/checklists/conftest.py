@@ -8,7 +8,8 @@ from checklists import services
 from checklists.models import Frequency, MeetingKind
 from organizations.models import PartyType, Role
 
-YEAR = 2026
+# Last year: every day of it has passed, so work may be dated on any of them (never after today).
+YEAR = timezone.localdate().year - 1
 
 
 @pytest.fixture
@@ -26,9 +27,13 @@ def people(world, user_with_role):
 
 @pytest.fixture
 def branch_template(world, people):
-    """A branch list of four items for 2026, targeting 党支部."""
+    """A branch list of four items for last year, targeting 党支部."""
     template = services.template_create(
-        actor=people.staff, owner=world.county_a, year=YEAR, name="2026年村党组织清单", target_types=[PartyType.BRANCH]
+        actor=people.staff,
+        owner=world.county_a,
+        year=YEAR,
+        name=f"{YEAR}年村党组织清单",
+        target_types=[PartyType.BRANCH],
     )
     items = [
         ("Z01", "支委会", Frequency.MONTHLY, None, Decimal("12"), MeetingKind.COMMITTEE_MEETING),

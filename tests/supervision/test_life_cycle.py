@@ -12,6 +12,9 @@ from supervision import services
 from supervision.models import Admonishment, Decision, Notice, Problem, Source, Status
 from tests.organizations.factories import PersonFactory, PostFactory, UserFactory
 
+# Last year: every day of it has passed.
+YEAR = timezone.localdate().year - 1
+
 
 @pytest.fixture
 def people(world, user_with_role):
@@ -81,7 +84,7 @@ def test_every_legal_transition(world, people):
 )
 def test_illegal_transitions_are_refused(world, people, status, action):
     problem = _problem(world, people)
-    Problem.objects.filter(pk=problem.pk).update(status=status, cancel_reason="测试")
+    Problem.objects.filter(pk=problem.pk).update(status=status, cancel_reason="测试", closed_at=timezone.now())
     with pytest.raises(ValidationError, match="不能"):
         services._transition(problem, action, actor=people.staff)
     assert Problem.objects.get(pk=problem.pk).status == status
@@ -100,7 +103,7 @@ def test_cancel_needs_a_reason_and_carry_over_links_the_new_problem(world, peopl
     problem = _problem(world, people)
     with pytest.raises(ValidationError):
         services.problem_cancel(actor=people.staff, problem=problem, reason=" ")
-    carried = services.problem_carry_over(actor=people.staff, problem=problem, deadline=date(2027, 3, 31))
+    carried = services.problem_carry_over(actor=people.staff, problem=problem, deadline=date(problem.year + 1, 3, 31))
     problem.refresh_from_db()
     assert (problem.status, carried.carried_from, carried.year, carried.status) == (
         Status.CARRIED,
@@ -250,24 +253,24 @@ def test_notice_numbers_follow_the_hexagonal_bracket_style(world, people):
         actor=people.staff,
         issuer=world.county_a,
         prefix="吴组通字",
-        year=2017,
+        year=YEAR,
         title="关于部分村党组织落实三会一课不到位的通报",
-        issued_on=date(2017, 6, 1),
+        issued_on=date(YEAR, 6, 1),
         content="……",
         entries=[{"organization": world.village_a1a, "points": 2, "reason": "记录不全"}],
     )
-    assert notice.number == "吴组通字〔2017〕1号"
+    assert notice.number == f"吴组通字〔{YEAR}〕1号"
     second = services.notice_issue(
         actor=people.staff,
         issuer=world.county_a,
         prefix="吴组通字",
-        year=2017,
+        year=YEAR,
         title="二",
-        issued_on=date(2017, 7, 1),
+        issued_on=date(YEAR, 7, 1),
         content="……",
         entries=[{"organization": world.village_a1b, "points": 1, "reason": "x"}],
     )
-    assert second.number == "吴组通字〔2017〕2号"
+    assert second.number == f"吴组通字〔{YEAR}〕2号"
 
 
 @pytest.mark.postgres
@@ -324,9 +327,9 @@ def test_notices_name_organizations_and_persons_from_the_page(world, people, cli
         reverse("supervision:notices"),
         {
             "prefix": "吴组通字",
-            "year": 2026,
+            "year": YEAR,
             "title": "通报",
-            "issued_on": "2026-06-01",
+            "issued_on": f"{YEAR}-06-01",
             "content": "……",
             "named": "A1a 2 三会一课记录不全\nA1a/李书记 1 未按时报送",
         },
@@ -337,7 +340,7 @@ def test_notices_name_organizations_and_persons_from_the_page(world, people, cli
         ("A1a", None, 2.0),
         ("A1a", "李书记", 1.0),
     ]
-    assert notice.number == "吴组通字〔2026〕1号"
+    assert notice.number == f"吴组通字〔{YEAR}〕1号"
 
 
 def test_admonishments_are_decided_by_staff_above_only(world, people, client):
@@ -420,9 +423,9 @@ def test_bad_input_gives_clear_errors_not_500(world, people, client):
         reverse("supervision:notices"),
         {
             "prefix": "吴组通字",
-            "year": 2026,
+            "year": YEAR,
             "title": "t",
-            "issued_on": "2026-06-01",
+            "issued_on": f"{YEAR}-06-01",
             "content": "c",
             "named": "A1a NaN 原因",
         },

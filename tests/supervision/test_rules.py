@@ -358,7 +358,7 @@ def test_problem_actions_follow_the_transition_table_and_the_permissions(world, 
     from supervision.selectors import problem_actions
 
     problem = _problem(world, people)
-    ProblemModel.objects.filter(pk=problem.pk).update(status=status)
+    ProblemModel.objects.filter(pk=problem.pk).update(status=status, closed_at=timezone.now())
     problem.refresh_from_db()
     assert problem_actions(getattr(people, who), problem) == offered
 
