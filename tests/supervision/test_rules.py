@@ -383,3 +383,27 @@ def test_a_second_claim_gets_the_reason_not_a_403(world, people, client):
     response = client.post(url, {"action": "claim"}, follow=True)
     assert response.status_code == 200
     assert "已签收" in response.text
+
+
+def test_a_supervisor_does_not_decide_admonishments_staff_above_do(world, people, client):
+    from organizations.permissions import Action, has_permission
+
+    admonishment = _admonishment(world, people)
+    data = {"pk": admonishment.pk, "outcome": "talk", "held_on": "", "notes": "", "seen": ""}
+    client.force_login(people.supervisor)
+    assert client.post(reverse("supervision:admonishments"), data).status_code == 403
+    assert has_permission(people.staff, Action.DECIDE_ADMONISHMENT, world.village_a1a)
+    assert not has_permission(people.supervisor, Action.DECIDE_ADMONISHMENT, world.village_a1a)
+
+
+def test_samples_are_drawn_and_read_over_the_draw_sample_area(world, people, user_with_role, client):
+    from supervision.selectors import follow_up_roots
+
+    town_staff = user_with_role(Role.STAFF, world.town_a1)
+    assert set(follow_up_roots(town_staff).values_list("code", flat=True)) == {"A1", "A1a", "A1b"}
+    assert not follow_up_roots(people.secretary).exists()
+    sample = services.sample_draw(actor=people.supervisor, root=world.town_a1, kinds=["village"], size=1, seed=3)
+    client.force_login(town_staff)
+    assert client.get(reverse("supervision:sample", args=[sample.pk])).status_code == 200
+    client.force_login(people.secretary)
+    assert client.get(reverse("supervision:sample", args=[sample.pk])).status_code == 404
