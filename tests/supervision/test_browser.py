@@ -34,6 +34,9 @@ def test_list_claim_rectify_close(live_server, browser):
     supervisor.goto(f"{live_server.url}/problems/new/?org=440883001002")
     supervisor.locator("#id_category").fill("阵地建设")
     supervisor.locator("#id_description").fill("村党群服务中心未按时开放")
+    from organizations.models import Person
+
+    supervisor.locator("#id_responsible_person").fill(Person.objects.get(user__username="village_secretary").name)
     supervisor.locator("#id_deadline").fill(str(timezone.localdate() + timedelta(days=60)))
     supervisor.get_by_role("button", name="挂牌", exact=True).click()
     problem_url = supervisor.url
