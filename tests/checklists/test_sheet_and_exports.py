@@ -1,5 +1,5 @@
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -163,3 +163,16 @@ def test_exports_are_scoped(issued, people, client, export):
     client.force_login(people.neighbour)
     client.post(reverse("spreadsheets:export_create"), {"kind": "ledger", "org": "A1a", "year": YEAR})
     assert not ExportJob.objects.exists()
+
+
+def test_the_status_export_shows_a_late_claim(issued, people, client, export):
+    from django.utils import timezone
+
+    from checklists.models import Checklist
+
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() - timedelta(days=1))
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    client.force_login(people.staff)
+    rows = list(_download(client, export(client, "checklist_status", "A"))["清单完成情况"].iter_rows(values_only=True))
+    claims = {row[0]: row[3] for row in rows[1:]}
+    assert (claims["A1a"], claims["A1b"]) == ("逾期认领", "未认领")
