@@ -105,9 +105,19 @@ def _secretary_user(organization):
     return post.person.user if post and post.person.user else None
 
 
+def _archive_user():
+    """The account past paper records are booked to (it cannot log in)."""
+    archive, _created = User.objects.get_or_create(
+        username="ledger_archive", defaults={"full_name": "历史台账导入", "is_active": False}
+    )
+    return archive
+
+
 def _claim(checklists, rng, year):
     """Most organizations claimed in February, signed by their secretary; a few did not, to show
-    unclaimed checklists past their deadline. The demo village's stays for its user to claim."""
+    unclaimed checklists past their deadline. The demo village's stays for its user to claim.
+    Secretaries without an account signed on paper, entered by the archive account."""
+    archive = _archive_user()
     for checklist in checklists:
         if checklist.organization.code == "440883001002" or rng.random() < 0.08:
             continue
@@ -116,10 +126,12 @@ def _claim(checklists, rng, year):
             .select_related("person__user")
             .first()
         )
+        user = post.person.user if post else None
         claimed = services.checklist_claim(
-            actor=post.person.user if post else None,
+            actor=user or archive,
             checklist=checklist,
             signature=post.person.name if post else checklist.organization.name,
+            on_paper=user is None,
         )
         Checklist.objects.filter(pk=claimed.pk).update(claimed_at=_aware(date(year, 2, rng.randint(10, 27))))
 
@@ -128,9 +140,7 @@ def _past_work(checklists, rng, today, reviewer):
     """Occurrences already past their deadline: most done (a few late), some overdue. Entries
     of organizations without a demo account are booked to an archive account (past ledgers
     brought into the platform)."""
-    archive, _created = User.objects.get_or_create(
-        username="ledger_archive", defaults={"full_name": "历史台账导入", "is_active": False}
-    )
+    archive = _archive_user()
     occurrences = list(
         Occurrence.objects.filter(item__checklist__in=checklists, deadline__lt=today).select_related(
             "item__checklist__organization"

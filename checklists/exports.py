@@ -78,6 +78,7 @@ class ChecklistStatusExport(YearExport):
                 "claimed_at",
                 "signature",
                 "claim_deadline",
+                "claimed_late",
                 "due",
                 "done",
                 "overdue",
@@ -93,12 +94,15 @@ class ChecklistStatusExport(YearExport):
                 claimed_at,
                 signature,
                 claim_deadline,
+                claimed_late,
                 due,
                 done,
                 overdue,
                 late,
             ) in checklists.iterator(chunk_size=CHUNK):
                 claim = "已认领" if claimed_at else "逾期未认领" if claim_deadline < today else "未认领"
+                if claimed_late:
+                    claim = "逾期认领" if claimed_at else f"{claim}（曾逾期认领）"
                 rate = selectors.rate(done, due)
                 yield (
                     code,

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.forms import OrganizationCodeField
@@ -55,10 +56,17 @@ class IssueForm(forms.Form):
     claim_deadline = forms.DateField(
         label=_("claim deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+    effective_from = forms.DateField(
+        label=_("effective from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Periods whose deadline falls before this day are not issued. Empty: the issue day."),
+    )
 
-    def __init__(self, *args, scope, **kwargs):
+    def __init__(self, *args, scope, year, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root"].scope = scope
+        self.fields["effective_from"].initial = timezone.localdate() if year >= timezone.localdate().year else None
 
 
 class CopyForm(forms.Form):

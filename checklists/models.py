@@ -29,6 +29,14 @@ PERIOD_END_MONTHS = {
 }
 
 
+def periods_from(frequency, year, deadline=None, effective_from=None):
+    """The periods issued to a checklist effective from a date: those whose deadline is not
+    before it (all when there is no effective date)."""
+    return [
+        period for period in periods(frequency, year, deadline) if not effective_from or period[2] >= effective_from
+    ]
+
+
 def periods(frequency, year, deadline=None):
     """[(index, period start, deadline)] of a frequency in a year. 一次/每年 end on the item's
     deadline; the others end each period on its last day."""
@@ -146,6 +154,9 @@ class Checklist(models.Model):
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="checklists"
     )
     claim_deadline = models.DateField(_("claim deadline"))
+    # Periods whose deadline falls before it were not issued (DESIGN.md 3): a checklist issued
+    # late is not overdue at once. Kept, so that issuing again and items added later keep to it.
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claimed_by = models.ForeignKey(
@@ -157,6 +168,8 @@ class Checklist(models.Model):
         related_name="+",
     )
     signature = models.CharField(_("signature"), max_length=50, blank=True)
+    # Claimed after the claim deadline (逾期认领): set once and kept, also through a reopened claim.
+    claimed_late = models.BooleanField(_("claimed late"), default=False)
     # The frozen item fields at the last claim: {item id: {field: value}}; kept when the claim
     # is reopened so that the differences can be shown.
     claim_snapshot = models.JSONField(_("claimed items"), default=dict, blank=True)
@@ -169,6 +182,12 @@ class Checklist(models.Model):
         ordering = ["organization__path", "template"]
         constraints = [
             models.UniqueConstraint(fields=["template", "organization"], name="checklist_one_per_organization"),
+            # A claim is the time, the user and the typed name together; a reopened claim has none.
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True, claimed_by__isnull=True, signature="")
+                | (Q(claimed_at__isnull=False, claimed_by__isnull=False) & ~Q(signature="")),
+                name="checklist_claim_all_or_nothing",
+            ),
         ]
 
     def __str__(self):
@@ -215,6 +234,13 @@ class ChecklistItem(ItemFields):
                 condition=Q(override_score__isnull=True) | ~Q(override_reason=""),
                 name="checklist_item_override_has_reason",
                 violation_error_message=_("An assessed score needs a reason."),
+            ),
+            models.CheckConstraint(condition=Q(score__gte=0), name="checklist_item_score_positive"),
+            models.CheckConstraint(
+                condition=Q(override_score__isnull=True)
+                | Q(override_score__gte=0, override_score__lte=models.F("score")),
+                name="checklist_item_override_within_score",
+                violation_error_message=_("The assessed score must lie between 0 and the item's score."),
             ),
         ]
 
@@ -330,6 +356,13 @@ class Reviewed(models.Model):
 
     class Meta:
         abstract = True
+        constraints = [
+            # Approved, returned (or approved and since replaced): reviewed, so with its time.
+            models.CheckConstraint(
+                condition=Q(status=ReviewStatus.SUBMITTED) | Q(reviewed_at__isnull=False),
+                name="%(class)s_reviewed_has_time",
+            ),
+        ]
 
 
 class MeetingRecord(Reviewed):
@@ -355,6 +388,7 @@ class MeetingRecord(Reviewed):
         verbose_name_plural = _("meeting records")
         ordering = ["-date", "-pk"]
         constraints = [
+            *Reviewed.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(present__lte=models.F("expected")),
                 name="meeting_present_le_expected",
@@ -405,6 +439,16 @@ class LedgerEntry(Reviewed):
         verbose_name_plural = _("ledger entries")
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["organization", "status"], name="entry_org_status_idx")]
+        constraints = [
+            *Reviewed.Meta.constraints,
+            # One entry of one's own waiting for review per period (entry_submit); the entries a
+            # meeting owns follow their meeting (several meetings may fall in one period).
+            models.UniqueConstraint(
+                fields=["occurrence"],
+                condition=Q(status=ReviewStatus.SUBMITTED, meeting__isnull=True),
+                name="entry_one_submitted_per_occurrence",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.occurrence} · {self.date}"
@@ -433,6 +477,7 @@ class DutyReport(Reviewed):
         verbose_name_plural = _("monthly duty reports")
         ordering = ["-month"]
         constraints = [
+            *Reviewed.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "month"], name="duty_report_one_per_month"),
             models.CheckConstraint(condition=Q(month__day=1), name="duty_report_month_first_day"),
         ]
@@ -490,7 +535,10 @@ class ProgressSnapshot(models.Model):
         verbose_name = _("progress snapshot")
         verbose_name_plural = _("progress snapshots")
         ordering = ["organization", "-month"]
-        constraints = [models.UniqueConstraint(fields=["organization", "month"], name="snapshot_one_per_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="snapshot_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="snapshot_month_first_day"),
+        ]
 
     def __str__(self):
         return f"{self.organization} · {self.month:%Y-%m}"
@@ -513,6 +561,7 @@ class IssueRun(models.Model):
         Organization, verbose_name=_("issued to the subtree of"), on_delete=models.PROTECT, related_name="+"
     )
     claim_deadline = models.DateField(_("claim deadline"))
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=IssueStatus.choices, default=IssueStatus.RUNNING)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     checklists_created = models.PositiveIntegerField(_("new checklists"), default=0)

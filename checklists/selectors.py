@@ -466,3 +466,30 @@ def completion_by_organization(organization_ids, *, year, on, template=None):
         mean = (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if values else None
         result[organization_id] = (mean, late.get(organization_id, 0))
     return result
+
+
+def attachments_of(organization):
+    """The files of an organization that its records may link to."""
+    from .models import Attachment
+
+    return Attachment.objects.filter(organization=organization)
+
+
+def people_below(organization):
+    """The people of an organization's subtree, by name (the responsible persons offered)."""
+    from organizations.models import Person
+
+    return Person.objects.filter(within(organization, through="organization__")).order_by("name")
+
+
+def meetings_of(organization, *, limit=200):
+    return MeetingRecord.objects.filter(organization=organization).order_by("-date")[:limit]
+
+
+def checklists_of(organization):
+    return Checklist.objects.filter(organization=organization).select_related("template")
+
+
+def first_visible_root(user):
+    """The topmost organization the user sees (the page to start from), or None."""
+    return organizations_where(user, Action.VIEW).order_by("path").first()

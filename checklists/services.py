@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from notifications.models import Notification
 from notifications.services import notify, notify_many
-from organizations.models import Organization, Role, RoleAssignment
+from organizations.models import Organization, Person, Role, RoleAssignment
 
 from .models import (
     EVIDENCE_EXTENSIONS,
@@ -36,6 +36,7 @@ from .models import (
     ReviewStatus,
     TemplateItem,
     periods,
+    periods_from,
 )
 
 logger = logging.getLogger(__name__)
@@ -188,12 +189,22 @@ def _issue_check(template):
         raise ValidationError(_("The checklist has no items yet."))
 
 
-def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
+def _effective_check(template, effective_from):
+    if effective_from and effective_from.year > template.year:
+        raise ValidationError(
+            {"effective_from": _("The effective date must fall in %(year)s or before.") % {"year": template.year}}
+        )
+
+
+def checklist_issue(*, actor, template, root, claim_deadline, effective_from=None, progress=None):
     """One checklist per organization of a targeted type in root's subtree, with its items and
     occurrences, ISSUE_BATCH organizations per transaction so that memory stays bounded and
-    progress(percent) can be told. Issuing again adds only what is missing, so a run cut short
-    is completed by running it again."""
+    progress(percent) can be told. Occurrences whose deadline falls before effective_from are
+    not created (None: every period, for the past years brought in by the demo and imports).
+    Issuing again adds only what is missing, and a checklist keeps the effective date it was
+    first issued with, so a run cut short is completed by running it again."""
     _issue_check(template)
+    _effective_check(template, effective_from)
     progress = progress or (lambda percent: None)
     targets = Organization.objects.subtree(root).filter(party_type__in=template.target_types)
     target_ids = list(targets.order_by("path").values_list("pk", flat=True))
@@ -203,7 +214,9 @@ def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
         batch = target_ids[start : start + ISSUE_BATCH]
         with transaction.atomic():
             new = [
-                Checklist(template=template, organization_id=pk, claim_deadline=claim_deadline)
+                Checklist(
+                    template=template, organization_id=pk, claim_deadline=claim_deadline, effective_from=effective_from
+                )
                 for pk in Organization.objects.filter(pk__in=batch)
                 .exclude(checklists__template=template)
                 .values_list("pk", flat=True)
@@ -223,13 +236,18 @@ def checklist_issue(*, actor, template, root, claim_deadline, progress=None):
     return created, added
 
 
-def issue_start(*, actor, template, root, claim_deadline):
-    """Start issuing as a job (the page shows its progress). Single flight per template; a run
-    whose worker died (no sign of life for STALE_RUN) is marked failed so that a new one may
-    start, and the new one completes what the dead one left."""
+def issue_start(*, actor, template, root, claim_deadline, effective_from=None):
+    """Start issuing as a job (the page shows its progress), effective from the issue day
+    unless told otherwise (a past year's checklist: from its start). Single flight per
+    template; a run whose worker died (no sign of life for STALE_RUN) is marked failed so that
+    a new one may start, and the new one completes what the dead one left."""
     from .tasks import issue
 
+    # A year already over is issued whole: its checklist records work brought in afterwards.
+    if effective_from is None and template.year >= timezone.localdate().year:
+        effective_from = timezone.localdate()
     _issue_check(template)
+    _effective_check(template, effective_from)
     with transaction.atomic():
         IssueRun.objects.filter(
             template=template, status=IssueStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN
@@ -239,7 +257,11 @@ def issue_start(*, actor, template, root, claim_deadline):
         try:
             with transaction.atomic():
                 run = IssueRun.objects.create(
-                    template=template, root=root, claim_deadline=claim_deadline, requested_by=actor
+                    template=template,
+                    root=root,
+                    claim_deadline=claim_deadline,
+                    effective_from=effective_from,
+                    requested_by=actor,
                 )
         except IntegrityError:
             raise ValidationError(_("This checklist is being issued already; wait for it to finish.")) from None
@@ -269,6 +291,7 @@ def issue_run(*, run_id):
                 template=run.template,
                 root=run.root,
                 claim_deadline=run.claim_deadline,
+                effective_from=run.effective_from,
                 progress=progress,
             )
     except Exception as error:
@@ -309,7 +332,9 @@ def _items_issue(template_items, checklists, *, actor):
             [
                 Occurrence(item=copy, index=index, period_start=start, deadline=end)
                 for copy in created
-                for index, start, end in periods(copy.frequency, year, copy.deadline)
+                for index, start, end in periods_from(
+                    copy.frequency, year, copy.deadline, copy.checklist.effective_from
+                )
             ],
             batch_size=2000,
         )
@@ -321,24 +346,29 @@ def _occurrences_rebuild(template_item):
     follow their dates into the new periods, and done / late are worked out again from the
     approved entries, so nothing done is lost or credited to the wrong period."""
     copies = ChecklistItem.objects.filter(template_item=template_item)
-    copy_ids = list(copies.values_list("pk", flat=True))
-    new_periods = periods(template_item.frequency, template_item.template.year, template_item.deadline)
-    old = Occurrence.objects.filter(item_id__in=copy_ids)
+    effective = dict(copies.values_list("pk", "checklist__effective_from"))
+    all_periods = periods(template_item.frequency, template_item.template.year, template_item.deadline)
+    # Each copy keeps to its checklist's effective date; entries already made keep a period.
+    kept = {
+        copy_id: [p for p in all_periods if not since or p[2] >= since] or all_periods[-1:]
+        for copy_id, since in effective.items()
+    }
+    old = Occurrence.objects.filter(item_id__in=list(effective))
     old_ids = list(old.values_list("pk", flat=True))
     old.update(index=F("index") + 100)  # out of the way of the new indexes
     created = Occurrence.objects.bulk_create(
         [
             Occurrence(item_id=copy_id, index=index, period_start=start, deadline=end)
-            for copy_id in copy_ids
-            for index, start, end in new_periods
+            for copy_id, copy_periods in kept.items()
+            for index, start, end in copy_periods
         ],
         batch_size=2000,
     )
     by_period = {(occurrence.item_id, occurrence.index): occurrence for occurrence in created}
-    last = len(new_periods)
     entries = list(LedgerEntry.objects.filter(occurrence_id__in=old_ids).select_related("occurrence"))
     for entry in entries:
-        index = next((i for i, start, end in new_periods if entry.date <= end), last)
+        copy_periods = kept[entry.occurrence.item_id]
+        index = next((i for i, start, end in copy_periods if entry.date <= end), copy_periods[-1][0])
         entry.occurrence = by_period[(entry.occurrence.item_id, index)]
     LedgerEntry.objects.bulk_update(entries, ["occurrence"], batch_size=1000)
     Occurrence.objects.filter(pk__in=old_ids).delete()
@@ -359,7 +389,7 @@ def _claims_reopen(checklist_ids, *, actor):
     ids = list(claimed.values_list("pk", flat=True))
     if not ids:
         return
-    claimed.update(claimed_at=None, reopened_at=timezone.now())
+    claimed.update(claimed_at=None, claimed_by=None, signature="", reopened_at=timezone.now())  # history keeps who
     Checklist.history.bulk_history_create(
         list(Checklist.objects.filter(pk__in=ids)),
         update=True,
@@ -374,16 +404,36 @@ def _claims_reopen(checklist_ids, *, actor):
     )
 
 
+def signer_name(user):
+    """The name a claimant signs with: the person behind the account, else the account's name."""
+    person = Person.objects.filter(user=user).only("name").first()
+    return person.name if person else user.full_name
+
+
 @transaction.atomic
-def checklist_claim(*, actor, checklist, signature):
-    """签字认领: the typed name, the time and the user; freezes the claimed items."""
+def checklist_claim(*, actor, checklist, signature, on_paper=False):
+    """签字认领: the claimant's own name typed (as the platform knows the person behind the
+    account), the time and the user; freezes the claimed items. A claim after the claim deadline
+    is accepted and marked late for good (DESIGN.md 3)."""
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
-    signature = signature.strip()
+    signature = "".join(signature.split())
     if not signature:
         raise ValidationError({"signature": _("Type your name to sign.")})
+    # on_paper: a claim signed on paper and entered from the command line by an archive account
+    # (the demo's past): the name is the paper's, not the account's. No page passes it.
+    if not on_paper:
+        own_name = "".join(signer_name(actor).split())
+        if not own_name:
+            raise ValidationError(
+                _("Your account has no name on record; ask the administrator to add it before signing.")
+            )
+        if signature != own_name:
+            raise ValidationError({"signature": _("Sign with your own name as registered on the platform.")})
     if checklist.is_claimed:
         raise ValidationError(_("This checklist has been claimed already."))
     checklist.claimed_at, checklist.claimed_by, checklist.signature = timezone.now(), actor, signature
+    # A late claim is accepted, and marked for good (DESIGN.md 3).
+    checklist.claimed_late = checklist.claimed_late or timezone.localdate() > checklist.claim_deadline
     checklist.claim_snapshot = {str(item.pk): item.frozen_values() for item in checklist.items.all()}
     return _save(checklist, actor=actor, reason=_("claimed"))
 
@@ -405,7 +455,9 @@ def checklist_item_add(*, actor, checklist, reason, **fields):
     Occurrence.objects.bulk_create(
         [
             Occurrence(item=item, index=index, period_start=start, deadline=end)
-            for index, start, end in periods(item.frequency, checklist.template.year, item.deadline)
+            for index, start, end in periods_from(
+                item.frequency, checklist.template.year, item.deadline, checklist.effective_from
+            )
         ]
     )
     _claims_reopen([checklist.pk], actor=actor)
@@ -532,6 +584,15 @@ def attachments_for(*, actor, organization, uploads, existing_ids):
 # --- ledger entries ------------------------------------------------------------------------
 
 
+def work_date_check(day, field="date"):
+    """A record of work done is never dated after today (DESIGN.md 3)."""
+    today = timezone.localdate()
+    if day is not None and day > today:
+        raise ValidationError(
+            {field: _("The date cannot be after today (%(today)s): record work once it is done.") % {"today": today}}
+        )
+
+
 def _reviewed_fields(actor, now=None):
     now = now or timezone.now()
     return {"submitted_by": actor, "first_submitted_at": now, "submitted_at": now, "status": ReviewStatus.SUBMITTED}
@@ -539,6 +600,7 @@ def _reviewed_fields(actor, now=None):
 
 @transaction.atomic
 def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids=()):
+    work_date_check(date)
     occurrence = (
         Occurrence.objects.select_for_update().select_related("item__checklist__organization").get(pk=occurrence.pk)
     )
@@ -560,6 +622,7 @@ def entry_submit(*, actor, occurrence, date, content, uploads=(), attachment_ids
 @transaction.atomic
 def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()):
     """Correct an entry that is waiting or was returned; its first submission time stays."""
+    work_date_check(date)
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED} or entry.meeting_id:
         raise ValidationError(_("Only an entry waiting for review or returned can be corrected."))
@@ -576,6 +639,7 @@ def entry_resubmit(*, actor, entry, date, content, uploads=(), attachment_ids=()
 def entry_revise(*, actor, entry, date, content, reason, uploads=(), attachment_ids=()):
     """An approved entry is locked: a change is a new version, with a reason, that goes back
     to review while the approved version keeps counting (DESIGN.md 3)."""
+    work_date_check(date)
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status != ReviewStatus.APPROVED or entry.meeting_id:
         raise ValidationError(_("Only an approved entry is changed through a new version."))
@@ -730,6 +794,7 @@ def _absences_check(expected, present, absences):
 def meeting_submit(
     *, actor, organization, kind, date, topic, expected, present, absences, minutes, uploads=(), attachment_ids=()
 ):
+    work_date_check(date)
     _absences_check(expected, present, absences)
     meeting = MeetingRecord(
         organization=organization,
@@ -755,6 +820,7 @@ def meeting_resubmit(*, actor, meeting, uploads=(), attachment_ids=(), **fields)
     meeting = MeetingRecord.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status not in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
         raise ValidationError(_("Only a record waiting for review or returned can be corrected."))
+    work_date_check(fields.get("date"))
     _absences_check(fields["expected"], fields["present"], fields["absences"])
     for name, value in fields.items():
         setattr(meeting, name, value)
@@ -819,6 +885,7 @@ def _month_open(organization, day):
 
 @transaction.atomic
 def duty_record_add(*, actor, organization, date, kind, content):
+    work_date_check(date)
     # The organization's row serializes adding a record and sending its month up.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     if not _month_open(organization, date):
@@ -830,10 +897,22 @@ def duty_record_add(*, actor, organization, date, kind, content):
     )
 
 
+def month_sendable_from(month):
+    """A month's duty record is sent up from the month's last day on (DESIGN.md 3): sent
+    earlier, it would lock the rest of the month."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 @transaction.atomic
 def duty_report_submit(*, actor, organization, month):
-    """Send a month's records up for review (again, after a return)."""
+    """Send a month's records up for review (again, after a return), from its last day on."""
     month = month.replace(day=1)
+    sendable = month_sendable_from(month)
+    if timezone.localdate() < sendable:
+        raise ValidationError(
+            _("%(month)s can be sent up from its last day on, %(day)s.")
+            % {"month": month.strftime("%Y-%m"), "day": sendable.isoformat()}
+        )
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     records = DutyRecord.objects.filter(organization=organization, date__year=month.year, date__month=month.month)
     if not records.exists():

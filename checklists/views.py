@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
-from organizations.models import Organization, Person
 from organizations.permissions import Action, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
 
@@ -105,7 +104,9 @@ def template_detail(request, pk):
     action = request.POST.get("action") if request.method == "POST" else None
     item_form = TemplateItemForm(request.POST if action == "add_item" else None, template=template)
     issue_form = IssueForm(
-        request.POST if action == "issue" else None, scope=organizations_where(user, Action.ISSUE_CHECKLIST)
+        request.POST if action == "issue" else None,
+        scope=organizations_where(user, Action.ISSUE_CHECKLIST),
+        year=template.year,
     )
     copy_form = CopyForm(
         request.POST if action == "copy" else None,
@@ -187,7 +188,7 @@ def checklist_detail(request, pk):
     checklist = get_object_or_404(Checklist.objects.select_related("template", "organization", "claimed_by"), pk=pk)
     _visible(request.user, checklist.organization)
     may_claim = has_permission(request.user, Action.CLAIM_CHECKLIST, checklist.organization)
-    form = ClaimForm(request.POST or None, initial={"signature": request.user.full_name})
+    form = ClaimForm(request.POST or None)  # typed by the claimant, never prefilled (DESIGN.md 3)
     if request.method == "POST":
         if not may_claim:
             raise PermissionDenied
@@ -221,7 +222,7 @@ def item_detail(request, pk):
     action = request.POST.get("action") if request.method == "POST" else None
     may_submit = has_permission(user, Action.SUBMIT_RECORD, organization)
     may_assess = has_permission(user, Action.SET_UP_ASSESSMENT, organization) and not may_submit
-    people = Person.objects.filter(organization__path__startswith=organization.path).order_by("name")
+    people = selectors.people_below(organization)
     responsible_form = ResponsibleForm(
         request.POST if action == "responsible" else None, people=people, initial={"responsible": item.responsible}
     )
@@ -280,7 +281,7 @@ def _evidence_kwargs(form):
 
 
 def _organization_attachments(organization):
-    return Attachment.objects.filter(organization=organization)[:30]
+    return selectors.attachments_of(organization)[:30]
 
 
 @login_required
@@ -288,7 +289,7 @@ def entry_create(request, occurrence_pk):
     occurrence = get_object_or_404(Occurrence.objects.select_related("item__checklist__organization"), pk=occurrence_pk)
     organization = occurrence.item.checklist.organization
     require_permission(request.user, Action.SUBMIT_RECORD, organization)
-    attachments = Attachment.objects.filter(organization=organization)
+    attachments = selectors.attachments_of(organization)
     form = EntryForm(
         request.POST or None, request.FILES or None, attachments=attachments, initial={"date": timezone.localdate()}
     )
@@ -322,7 +323,7 @@ def entry_detail(request, pk):
     action = request.POST.get("action") if request.method == "POST" else None
     may_review = has_permission(user, Action.APPROVE_RECORD, organization) and entry.meeting_id is None
     may_submit = has_permission(user, Action.SUBMIT_RECORD, organization) and entry.meeting_id is None
-    attachments = Attachment.objects.filter(organization=organization)
+    attachments = selectors.attachments_of(organization)
     initial = {"date": entry.date, "content": entry.content, "existing": entry.attachments.all()}
     edit_form = None
     if may_submit and entry.status in {ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}:
@@ -427,7 +428,7 @@ def meeting_create(request):
     form = MeetingForm(
         request.POST or None,
         request.FILES or None,
-        attachments=Attachment.objects.filter(organization=organization),
+        attachments=selectors.attachments_of(organization),
         initial={"date": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
@@ -473,7 +474,7 @@ def meeting_detail(request, pk):
             request.POST if action == "edit" else None,
             request.FILES if action == "edit" else None,
             instance=meeting,
-            attachments=Attachment.objects.filter(organization=organization),
+            attachments=selectors.attachments_of(organization),
             initial={"existing": meeting.attachments.all()},
         )
     review_form, reviewed = _review(
@@ -509,7 +510,7 @@ def meetings_of(request, code):
     organization = organization_get_visible(request.user, code)
     if organization is None:
         raise Http404
-    meetings = MeetingRecord.objects.filter(organization=organization).order_by("-date")[:200]
+    meetings = selectors.meetings_of(organization)
     return render(
         request,
         "checklists/meetings.html",
@@ -567,7 +568,11 @@ def duty(request):
         "organization": organization,
         "year": year,
         "form": form if may_submit else None,
-        "months": [(month, months[month], reports.get(month)) for month in sorted(months, reverse=True)],
+        "months": [
+            (month, months[month], reports.get(month), services.month_sendable_from(month))
+            for month in sorted(months, reverse=True)
+        ],
+        "today": timezone.localdate(),
         "may_submit": may_submit,
     }
     return render(request, "checklists/duty.html", context)
@@ -600,8 +605,7 @@ def progress(request):
     code = request.GET.get("org")
     organization = organization_get_visible(request.user, code) if code else None
     if organization is None:
-        roots = Organization.objects.filter(pk__in=organizations_where(request.user, Action.VIEW)).order_by("path")
-        organization = roots.first()
+        organization = selectors.first_visible_root(request.user)
         if organization is None:
             raise PermissionDenied
     year = _year(request)
@@ -621,6 +625,6 @@ def progress(request):
         "summary_rate": selectors.rate(summary["done"], summary["due"]),
         "months": months,
         "ancestors": organization_ancestors(organization),
-        "checklists": Checklist.objects.filter(organization=organization).select_related("template"),
+        "checklists": selectors.checklists_of(organization),
     }
     return render(request, "checklists/progress.html", context)

@@ -60,6 +60,13 @@ class Action(Enum):
     # The ranking board and explanations of an assessment: staff and leaders of the organizer
     # (the secretaries of the organizations assessed read it too once it is announced).
     READ_ASSESSMENT = "read_assessment"
+    # Not rows of DESIGN.md's table either: a 通报 is issued by the organization department
+    # (DESIGN.md 4) and names organizations in its staff's area; an admonishment is decided
+    # "when staff so decide" (DESIGN.md 4), by staff above; samples for unannounced visits are
+    # drawn, and read, by those who make the visits, over their whole area.
+    ISSUE_NOTICE = "issue_notice"
+    DECIDE_ADMONISHMENT = "decide_admonishment"
+    DRAW_SAMPLE = "draw_sample"
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,9 @@ RULES = {
     Action.REVIEW_PROJECT: Rule(frozenset({Role.STAFF}), Reach.ABOVE),
     Action.FILE_APPEAL: Rule(frozenset({Role.SECRETARY}), Reach.EXACT),
     Action.READ_ASSESSMENT: Rule(frozenset({Role.STAFF, Role.VIEWER}), Reach.SUBTREE),
+    Action.ISSUE_NOTICE: Rule(frozenset({Role.STAFF}), Reach.SUBTREE),
+    Action.DECIDE_ADMONISHMENT: Rule(frozenset({Role.STAFF}), Reach.ABOVE),
+    Action.DRAW_SAMPLE: Rule(frozenset({Role.STAFF, Role.SUPERVISOR}), Reach.SUBTREE),
 }
 
 # Superusers repair data through the Django admin; on the platform's own pages they may read

@@ -115,6 +115,7 @@ def build(stdout):
                 "aspect": str(Aspect.SOLVED),
                 "description": "群众反映的村道路灯问题未解决",
                 "deadline": today + timedelta(days=20),
+                "category": "责任落实",
             }
         ],
     )
@@ -138,10 +139,14 @@ def build(stdout):
 def _to_rectifying(problem, *, secretary, actor):
     """Sign for and plan a problem (the unit's secretary where there is an account)."""
     problem = services.problem_claim(actor=secretary or actor, problem=problem)
-    return services.problem_plan(
+    problem = services.problem_plan(
         actor=secretary or actor,
         problem=problem,
         measures="制定整改措施并逐项落实。",
         person="村书记",
         deadline=problem.deadline,
     )
+    services.rectification_record_add(
+        actor=secretary or actor, problem=problem, date=timezone.localdate(), content="已按整改方案逐项落实。"
+    )
+    return problem

@@ -1,10 +1,12 @@
+from datetime import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from checklists.forms import EvidenceMixin
 from organizations.forms import OrganizationCodeField
 
-from .models import Admonishment, Aspect, FollowUpMethod, Severity, Source
+from .models import CATEGORIES, Admonishment, Aspect, FollowUpMethod, Severity, Source
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -19,19 +21,103 @@ class ProblemForm(forms.Form):
     description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 4}))
     found_on = forms.DateField(label=_("found on"), **DATE)
     found_by = forms.CharField(label=_("found by"), max_length=100)
-    deadline = forms.DateField(label=_("deadline"), **DATE)
+    responsible_person = forms.CharField(
+        label=_("responsible person (name)"),
+        max_length=50,
+        help_text=_("The person answering for the rectification, at the organization or the responsible unit."),
+    )
+    deadline = forms.DateField(label=_("rectification deadline"), **DATE)
     severity = forms.ChoiceField(label=_("severity"), choices=Severity.choices)
+    checklist_item = forms.CharField(
+        label=_("checklist item cited (code, optional)"),
+        max_length=20,
+        required=False,
+        help_text=_("The code of the item of the organization's checklist of that year, e.g. Z01."),
+    )
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].scope = scope
         self.fields["responsible_unit"].scope = scope
 
+    def clean(self):
+        from django.db.models import Q
+
+        from checklists.models import ChecklistItem
+        from organizations.models import Person
+
+        cleaned = super().clean()
+        organization = cleaned.get("organization")
+        if organization is None:
+            return cleaned
+        units = {organization.pk, (cleaned.get("responsible_unit") or organization).pk}
+        name = "".join((cleaned.get("responsible_person") or "").split())
+        if name:
+            people = list(
+                Person.objects.filter(name=name)
+                .filter(Q(organization__in=units) | Q(posts__organization__in=units, posts__end_date__isnull=True))
+                .distinct()[:2]
+            )
+            if len(people) == 1:
+                cleaned["responsible_person"] = people[0]
+            else:
+                self.add_error(
+                    "responsible_person",
+                    _("Nobody of that name works at the organization or the responsible unit.")
+                    if not people
+                    else _("Several people of that name work there: ask the administrator to tell them apart."),
+                )
+        code = (cleaned.get("checklist_item") or "").strip()
+        cleaned["checklist_item"] = None
+        if code and cleaned.get("found_on"):
+            item = (
+                ChecklistItem.objects.filter(
+                    checklist__organization=organization, checklist__template__year=cleaned["found_on"].year, code=code
+                )
+                .order_by("checklist__template__name")
+                .first()
+            )
+            if item is None:
+                self.add_error(
+                    "checklist_item",
+                    _("%(organization)s's checklists of %(year)s have no item %(code)s.")
+                    % {"organization": organization.name, "year": cleaned["found_on"].year, "code": code},
+                )
+            cleaned["checklist_item"] = item
+        return cleaned
+
 
 class PlanForm(forms.Form):
     measures = forms.CharField(label=_("measures"), widget=forms.Textarea(attrs={"rows": 4}))
     person = forms.CharField(label=_("person in charge"), max_length=50)
     deadline = forms.DateField(label=_("planned completion"), **DATE)
+    # Shown once the planned completion falls after the problem's deadline: a warning to heed.
+    beyond_deadline = forms.BooleanField(
+        label=_("Plan beyond the deadline all the same (request an extension as well)"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, problem_deadline=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problem_deadline = problem_deadline
+        if problem_deadline:
+            self.fields["deadline"].help_text = _("The problem's rectification deadline is %(deadline)s.") % {
+                "deadline": problem_deadline.isoformat()
+            }
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline = cleaned.get("deadline")
+        if self.problem_deadline and deadline and deadline > self.problem_deadline:
+            self.warning = _(
+                "The planned completion %(planned)s is after the problem's rectification deadline %(deadline)s: "
+                "plan to finish by then, or request an extension."
+            ) % {"planned": deadline.isoformat(), "deadline": self.problem_deadline.isoformat()}
+            if not cleaned.get("beyond_deadline"):
+                self.fields["beyond_deadline"].widget = forms.CheckboxInput()
+                self.add_error("deadline", self.warning)
+        return cleaned
 
 
 class RecordForm(EvidenceMixin):
@@ -58,7 +144,11 @@ class ExtensionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    comment = forms.CharField(label=_("decision comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("decision comment (the reason, required when refusing)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class CancelForm(forms.Form):
@@ -71,6 +161,16 @@ class CarryOverForm(forms.Form):
 
 class AdmonishmentForm(forms.Form):
     outcome = forms.ChoiceField(label=_("decision"), choices=Admonishment.Outcome.choices)
+    # The decision time the decider read ("" while recommended): a decision made meanwhile is
+    # not overwritten unread.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_seen(self):
+        try:
+            return datetime.fromisoformat(self.cleaned_data["seen"]) if self.cleaned_data["seen"] else None
+        except ValueError:
+            raise forms.ValidationError(_("Reload the page and decide again.")) from None
+
     held_on = forms.DateField(label=_("held on"), required=False, **DATE)
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -119,6 +219,9 @@ class VisitForm(forms.Form):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+            self.fields[f"{aspect}_category"] = forms.ChoiceField(
+                label=_("its category"), required=False, choices=[("", "—")] + [(c, c) for c in CATEGORIES]
+            )
             self.fields[f"{aspect}_deadline"] = forms.DateField(label=_("its deadline"), required=False, **DATE)
 
     def clean(self):
@@ -128,6 +231,8 @@ class VisitForm(forms.Form):
                 self.add_error(f"{aspect}_problem", _("A problem is listed from an aspect answered “no”."))
             if cleaned.get(f"{aspect}_problem") and not cleaned.get(f"{aspect}_deadline"):
                 self.add_error(f"{aspect}_deadline", _("Give the problem a deadline."))
+            if cleaned.get(f"{aspect}_problem") and not cleaned.get(f"{aspect}_category"):
+                self.add_error(f"{aspect}_category", _("Give the problem its category."))
         return cleaned
 
     def answers(self):
@@ -142,6 +247,7 @@ class VisitForm(forms.Form):
                 "aspect": str(aspect),
                 "description": self.cleaned_data[f"{aspect}_problem"],
                 "deadline": self.cleaned_data[f"{aspect}_deadline"],
+                "category": self.cleaned_data[f"{aspect}_category"],
             }
             for aspect in Aspect
             if self.cleaned_data.get(f"{aspect}_problem")

@@ -36,6 +36,31 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = (Status.LISTED, Status.CLAIMED, Status.RECTIFYING, Status.SUBMITTED)
 
+# The categories of party-building work a problem falls in (DESIGN.md 3), offered where a
+# problem is listed in one step from a visit.
+CATEGORIES = [
+    "组织建设",
+    "组织生活",
+    "党员教育",
+    "党员管理",
+    "党费管理",
+    "阵地建设",
+    "党务公开",
+    "责任落实",
+    "纪律要求",
+]
+
+# action → (statuses it may start from, status it leads to, the verb the operation log shows)
+TRANSITIONS = {
+    "claim": ({Status.LISTED}, Status.CLAIMED, _("signed for")),
+    "plan": ({Status.CLAIMED}, Status.RECTIFYING, _("rectification plan made")),
+    "request_closing": ({Status.RECTIFYING}, Status.SUBMITTED, _("closing requested")),
+    "close": ({Status.SUBMITTED}, Status.CLOSED, _("closed")),
+    "fail_check": ({Status.SUBMITTED}, Status.RECTIFYING, _("closing check failed")),
+    "cancel": (set(OPEN_STATUSES), Status.CANCELLED, _("cancelled")),
+    "carry_over": (set(OPEN_STATUSES), Status.CARRIED, _("carried over")),
+}
+
 
 class Problem(models.Model):
     """A problem in the 《存在问题台账》. Its status moves only through supervision.services."""
@@ -65,6 +90,15 @@ class Problem(models.Model):
     checklist_item = models.ForeignKey(
         ChecklistItem,
         verbose_name=_("checklist item"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="problems",
+    )
+    # The supervision visit whose "no" listed it (DESIGN.md 4: a "no" can list a problem in one step).
+    visit = models.ForeignKey(
+        "SupervisionVisit",
+        verbose_name=_("listed at the supervision visit"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -112,6 +146,9 @@ class Problem(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="problem_cancel_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False), name="problem_closed_at"
             ),
         ]
 
@@ -196,6 +233,11 @@ class ClosingRequest(models.Model):
         verbose_name = _("closing request")
         verbose_name_plural = _("closing requests")
         ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem"], condition=Q(passed__isnull=True), name="closing_request_one_pending"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.problem} · {self.report[:20]}"
@@ -246,6 +288,12 @@ class Extension(models.Model):
                 condition=Q(requested_deadline__gt=models.F("deadline_before")),
                 name="extension_later_deadline",
                 violation_error_message=_("The new deadline must be later than the current one."),
+            ),
+            models.UniqueConstraint(
+                fields=["problem"],
+                condition=Q(decision="pending"),
+                name="extension_one_pending",
+                violation_error_message=_("An extension request is already waiting for a decision."),
             ),
         ]
 

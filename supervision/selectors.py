@@ -11,14 +11,19 @@ from organizations.subtree import children_with_rollup, rollup_by_child, within
 
 from .models import (
     OPEN_STATUSES,
+    TRANSITIONS,
     Admonishment,
     ClosingRequest,
+    Decision,
     Extension,
+    FollowUp,
     Notice,
     Problem,
     RectificationPlan,
     RectificationRecord,
     Status,
+    SupervisionVisit,
+    UnannouncedSample,
 )
 
 
@@ -89,16 +94,26 @@ def admonishments_visible(user):
 
 
 def admonishment_decidable(user):
-    """An expression, true where the user decides the admonishment (as views._may_decide_admonishment,
+    """An expression, true where the user decides the admonishment (as admonishment_may_decide,
     for a whole list in the same query): staff above the organization and the responsible unit for
     a missed extension, above the organization for one a review recommended."""
-    deciding = organizations_where(user, Action.DECIDE_EXTENSION).values("pk")
+    deciding = organizations_where(user, Action.DECIDE_ADMONISHMENT).values("pk")
     return Case(
         When(problem__isnull=True, organization__in=deciding, then=True),
         When(problem__organization__in=deciding, problem__responsible_unit__in=deciding, then=True),
         default=False,
         output_field=BooleanField(),
     )
+
+
+def admonishment_may_decide(user, admonishment):
+    """Staff above decide: above the organization and the responsible unit for a missed
+    extension, above the organization for one recommended by a review."""
+    units = [admonishment.organization_id]
+    if admonishment.problem_id:
+        units = [admonishment.problem.organization_id, admonishment.problem.responsible_unit_id]
+    granted = organizations_where(user, Action.DECIDE_ADMONISHMENT).filter(pk__in=units).count()
+    return granted == len(set(units))
 
 
 def notices_visible(user):
@@ -114,15 +129,116 @@ def due_soon_limit(today=None):
 def follow_up_roots(user):
     """Where a supervisor or staff member may draw samples and read them: their own
     organizations and everything below (a county supervisor samples the whole county)."""
-    from organizations.models import Role, RoleAssignment
+    return organizations_where(user, Action.DRAW_SAMPLE)
 
-    paths = RoleAssignment.objects.filter(user=user, role__in=[Role.STAFF, Role.SUPERVISOR]).values_list(
-        "organization__path", flat=True
+
+def samples_visible(user):
+    # Which villages get an unannounced visit is for the supervisors, not for those visited.
+    return UnannouncedSample.objects.filter(root__in=follow_up_roots(user))
+
+
+def sample_chosen(sample):
+    return Organization.objects.filter(code__in=sample.chosen).select_related("parent").order_by("path")
+
+
+def follow_ups_visible(user):
+    return FollowUp.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
+        "organization__parent", "recorded_by"
     )
-    condition = Q(pk__in=[])
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return Organization.objects.filter(condition)
+
+
+def visits_visible(user):
+    return SupervisionVisit.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
+        "organization__parent", "recorded_by"
+    )
+
+
+def visit_problems(visit):
+    return Problem.objects.filter(visit=visit).select_related("organization")
+
+
+# problem page action → (the permission it needs, on the responsible unit or on both the
+# organization and the unit, what the problem's state must allow)
+PAGE_ACTIONS = {
+    "claim": (Action.CLAIM_PROBLEM, "unit", "claim"),
+    "plan": (Action.SUBMIT_RECORD, "unit", "plan"),
+    "record": (Action.SUBMIT_RECORD, "unit", "record"),
+    "request_closing": (Action.SUBMIT_RECORD, "unit", "request_closing"),
+    "extend": (Action.SUBMIT_RECORD, "unit", "extend"),
+    "close": (Action.CLOSE_PROBLEM, "both", "close"),
+    "fail": (Action.CLOSE_PROBLEM, "both", "fail_check"),
+    "approve_extension": (Action.DECIDE_EXTENSION, "both", "decide_extension"),
+    "reject_extension": (Action.DECIDE_EXTENSION, "both", "decide_extension"),
+    "cancel": (Action.LIST_PROBLEM, "both", "cancel"),
+    "carry_over": (Action.LIST_PROBLEM, "both", "carry_over"),
+}
+
+
+def _state_allows(problem, step, pending_extension):
+    if step in TRANSITIONS:
+        return problem.status in TRANSITIONS[step][0]
+    if step == "record":
+        return problem.status == Status.RECTIFYING  # the 整改台账 is kept while rectifying
+    if step == "extend":
+        return problem.is_open and not pending_extension
+    return problem.is_open and pending_extension  # decide_extension
+
+
+def pending_extension(problem):
+    return problem.extensions.filter(decision=Decision.PENDING).first()
+
+
+def pending_closing_request_id(problem):
+    return problem.closing_requests.filter(passed__isnull=True).values_list("pk", flat=True).first()
+
+
+def problem_page(problem):
+    """What the problem page shows besides the problem: plan, ledger, requests, extensions."""
+    return {
+        "plan": RectificationPlan.objects.filter(problem=problem).first(),
+        "records": problem.records.prefetch_related("attachments"),
+        "closing_requests": problem.closing_requests.select_related("submitted_by", "checked_by"),
+        "extensions": problem.extensions.select_related("requested_by", "decided_by"),
+        "pending_extension": pending_extension(problem),
+        "admonishments": problem.admonishments.select_related("person"),
+    }
+
+
+def _granted(user, problem):
+    """{permission: the ids among the problem's organization and unit it is granted on}."""
+    where = {}
+    for permission, _on, _step in PAGE_ACTIONS.values():
+        if permission not in where:
+            where[permission] = set(
+                organizations_where(user, permission)
+                .filter(pk__in=[problem.organization_id, problem.responsible_unit_id])
+                .values_list("pk", flat=True)
+            )
+    return where
+
+
+def problem_permitted(user, problem):
+    """The page actions the permissions grant the user on the problem, whatever its state: a
+    POST outside these is a 403; one inside them in the wrong state gets the service's reason.
+    What staff above decide (close, extend, cancel) needs a role above both the organization
+    and the responsible unit, so that a unit never checks its own rectification."""
+    where = _granted(user, problem)
+    permitted = set()
+    for action, (permission, on, _step) in PAGE_ACTIONS.items():
+        needed = (
+            {problem.responsible_unit_id} if on == "unit" else {problem.organization_id, problem.responsible_unit_id}
+        )
+        if needed <= where[permission]:
+            permitted.add(action)
+    return permitted
+
+
+def problem_actions(user, problem, permitted=None):
+    """The actions the problem page offers: those permitted that the transition table (and
+    the pending extension) allow from the problem's state. The template only asks this set."""
+    permitted = problem_permitted(user, problem) if permitted is None else permitted
+    pending = problem.extensions.filter(decision=Decision.PENDING).exists()
+    return {action for action in permitted if _state_allows(problem, PAGE_ACTIONS[action][2], pending)}
 
 
 def problem_facts(organization_ids, *, today=None):

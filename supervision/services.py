@@ -13,15 +13,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from checklists.services import attachments_for
+from checklists.services import attachments_for, work_date_check
 from notifications.models import Notification
 from notifications.services import notify, notify_many
 from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
 
 from .models import (
     OPEN_STATUSES,
+    TRANSITIONS,
     Admonishment,
     Aspect,
     ClosingRequest,
@@ -38,17 +38,6 @@ from .models import (
     SupervisionVisit,
     UnannouncedSample,
 )
-
-# action → (statuses it may start from, status it leads to, the verb the operation log shows)
-TRANSITIONS = {
-    "claim": ({Status.LISTED}, Status.CLAIMED, gettext_lazy("signed for")),
-    "plan": ({Status.CLAIMED}, Status.RECTIFYING, gettext_lazy("rectification plan made")),
-    "request_closing": ({Status.RECTIFYING}, Status.SUBMITTED, gettext_lazy("closing requested")),
-    "close": ({Status.SUBMITTED}, Status.CLOSED, gettext_lazy("closed")),
-    "fail_check": ({Status.SUBMITTED}, Status.RECTIFYING, gettext_lazy("closing check failed")),
-    "cancel": (set(OPEN_STATUSES), Status.CANCELLED, gettext_lazy("cancelled")),
-    "carry_over": (set(OPEN_STATUSES), Status.CARRIED, gettext_lazy("carried over")),
-}
 
 
 def _save(instance, *, actor, reason):
@@ -111,6 +100,9 @@ def problem_list(*, actor, organization, deadline, responsible_unit=None, **fiel
     """挂牌: list a problem in the 《存在问题台账》 and tell those responsible."""
     if deadline < fields.get("found_on", deadline):
         raise ValidationError({"deadline": _("The deadline cannot be before the day the problem was found.")})
+    item = fields.get("checklist_item")
+    if item is not None and item.checklist.organization_id != organization.pk:
+        raise ValidationError({"checklist_item": _("The checklist item cited is not the organization's.")})
     problem = Problem(
         organization=organization,
         responsible_unit=responsible_unit or organization,
@@ -152,6 +144,7 @@ def problem_plan(*, actor, problem, measures, person, deadline):
 @transaction.atomic
 def rectification_record_add(*, actor, problem, date, content, uploads=(), attachment_ids=()):
     """A line of the 《问题整改台账》, with evidence (the same upload rules as ledgers)."""
+    work_date_check(date)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     if problem.status != Status.RECTIFYING:
         raise ValidationError(_("Progress is recorded while the problem is being rectified."))
@@ -170,9 +163,13 @@ def rectification_record_add(*, actor, problem, date, content, uploads=(), attac
 
 @transaction.atomic
 def problem_request_closing(*, actor, problem, report):
-    """销号申请 with the rectification report."""
+    """销号申请 with the rectification report, once the 《问题整改台账》 shows the work done."""
     if not report.strip():
         raise ValidationError({"report": _("The rectification report is required.")})
+    if not RectificationRecord.objects.filter(problem=problem).exists():
+        raise ValidationError(
+            _("The rectification ledger is empty: record the progress and its evidence before requesting closing.")
+        )
     problem = _transition(problem, "request_closing", actor=actor)
     _save(
         ClosingRequest(problem=problem, report=report, submitted_by=actor), actor=actor, reason=_("closing requested")
@@ -293,6 +290,9 @@ def extension_request(*, actor, problem, reason, new_deadline):
 
 @transaction.atomic
 def extension_decide(*, actor, extension, approve, comment=""):
+    """Approve (the deadline moves) or refuse an extension, refusing with a reason."""
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say why the extension is refused.")})
     problem = Problem.objects.select_for_update().get(pk=extension.problem_id)
     if not problem.is_open:
         raise ValidationError(_("Only an open problem can be extended."))
@@ -361,10 +361,29 @@ def admonishment_recommend(*, actor, organization, person, cause, on):
 
 
 @transaction.atomic
-def admonishment_decide(*, actor, admonishment, outcome, held_on=None, notes=""):
-    admonishment.outcome, admonishment.decided_by, admonishment.decided_at = outcome, actor, timezone.now()
-    admonishment.held_on, admonishment.notes = held_on, notes
-    return _save(admonishment, actor=actor, reason=_("admonishment decided"))
+def admonishment_decide(*, actor, admonishment, outcome, held_on=None, notes="", seen=None):
+    """Decide an admonishment in one conditional UPDATE on the state the decider read (`seen`:
+    the decision time shown, None for one still recommended), so a second POST (another tab,
+    another member of staff) is refused with a message, not silently written over the first.
+    A decision once read may still be completed (the date held, notes)."""
+    if outcome not in set(Admonishment.Outcome) - {Admonishment.Outcome.RECOMMENDED}:
+        raise ValidationError({"outcome": _("Choose the decision.")})
+    if held_on is not None:
+        work_date_check(held_on, "held_on")
+    unchanged = Q(decided_at__isnull=True) if seen is None else Q(decided_at=seen)
+    decided = Admonishment.objects.filter(unchanged, pk=admonishment.pk).update(
+        outcome=outcome, decided_by=actor, decided_at=timezone.now(), held_on=held_on, notes=notes.strip()
+    )
+    fresh = Admonishment.objects.select_related("decided_by").get(pk=admonishment.pk)
+    if not decided:
+        raise ValidationError(
+            _("This admonishment has been decided meanwhile (%(outcome)s, by %(who)s); read it again.")
+            % {"outcome": fresh.get_outcome_display(), "who": fresh.decided_by or "—"}
+        )
+    Admonishment.history.bulk_history_create(
+        [fresh], update=True, default_user=actor, default_change_reason=_("admonishment decided")
+    )
+    return fresh
 
 
 def deadlines_check(*, today=None):
@@ -426,6 +445,7 @@ def deadlines_check(*, today=None):
 
 @transaction.atomic
 def follow_up_record(*, actor, organization, method, date, findings, problem=None, sample=None):
+    work_date_check(date)
     return _save(
         FollowUp(
             organization=organization,
@@ -466,7 +486,8 @@ def sample_draw(*, actor, root, kinds, size, seed=None):
 @transaction.atomic
 def visit_record(*, actor, organization, date, answers, new_problems=()):
     """A supervision visit with the five-aspect check; each "no" may list a new problem in the
-    same step: new_problems = [{"aspect", "description", "deadline", "category"}]."""
+    same step, linked to the visit: new_problems = [{"aspect", "description", "deadline", "category"}]."""
+    work_date_check(date)
     missing = [aspect for aspect in Aspect if aspect not in answers]
     if missing:
         raise ValidationError(_("Answer all five aspects."))
@@ -479,12 +500,15 @@ def visit_record(*, actor, organization, date, answers, new_problems=()):
     for new in new_problems:
         if answers[new["aspect"]]["ok"]:
             raise ValidationError(_("A problem is listed from an aspect answered “no”."))
+        if not (new.get("category") or "").strip():
+            raise ValidationError(_("Give each problem listed its category."))
         problems.append(
             problem_list(
                 actor=actor,
                 organization=organization,
+                visit=visit,
                 source=Source.SUPERVISION,
-                category=new.get("category") or str(Aspect(new["aspect"]).label),
+                category=new["category"].strip(),
                 description=new["description"],
                 found_on=date,
                 found_by=actor.full_name or actor.username,

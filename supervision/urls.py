@@ -12,7 +12,9 @@ urlpatterns = [
     path("admonishments/", views.admonishments, name="admonishments"),
     path("follow-ups/", views.follow_ups, name="follow_ups"),
     path("samples/<int:pk>/", views.sample_detail, name="sample"),
+    path("visits/", views.visits, name="visits"),
     path("visits/new/", views.visit_create, name="visit_create"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice_detail, name="notice"),
 ]

@@ -3,13 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from checklists import selectors as checklist_selectors
 from organizations.forms import form_attempt as _attempt
-from organizations.models import Organization, OrganizationKind
-from organizations.permissions import Action, has_permission, organizations_where
+from organizations.models import OrganizationKind
+from organizations.permissions import Action, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
 
 from . import selectors, services
@@ -32,14 +33,10 @@ from .forms import (
 from .models import (
     Admonishment,
     Aspect,
-    Decision,
-    FollowUp,
     Problem,
-    RectificationPlan,
     Severity,
     Source,
     Status,
-    UnannouncedSample,
 )
 
 
@@ -105,65 +102,12 @@ def _problem_for(user, pk):
     return problem
 
 
-# action → (the permission it needs, on the responsible unit or the organization above)
-ACTIONS = {
-    "claim": (Action.CLAIM_PROBLEM, "unit"),
-    "plan": (Action.SUBMIT_RECORD, "unit"),
-    "record": (Action.SUBMIT_RECORD, "unit"),
-    "request_closing": (Action.SUBMIT_RECORD, "unit"),
-    "extend": (Action.SUBMIT_RECORD, "unit"),
-    "close": (Action.CLOSE_PROBLEM, "organization"),
-    "fail": (Action.CLOSE_PROBLEM, "organization"),
-    "approve_extension": (Action.DECIDE_EXTENSION, "organization"),
-    "reject_extension": (Action.DECIDE_EXTENSION, "organization"),
-    "cancel": (Action.LIST_PROBLEM, "organization"),
-    "carry_over": (Action.LIST_PROBLEM, "organization"),
-}
-
-
-def _allowed(user, problem):
-    """The actions the user may take on the problem. What staff above decide (close, extend,
-    cancel) needs a role above both the organization and the responsible unit, so that a unit
-    never checks its own rectification."""
-    checked = {}
-
-    def may(permission, organization):
-        key = (permission, organization.pk)
-        if key not in checked:
-            checked[key] = has_permission(user, permission, organization)
-        return checked[key]
-
-    allowed = set()
-    for action, (permission, where) in ACTIONS.items():
-        if where == "unit":
-            granted = may(permission, problem.responsible_unit)
-        else:
-            granted = may(permission, problem.organization) and may(permission, problem.responsible_unit)
-        if granted:
-            allowed.add(action)
-    return allowed
-
-
-def _may_decide(user, problem):
-    return has_permission(user, Action.DECIDE_EXTENSION, problem.organization) and has_permission(
-        user, Action.DECIDE_EXTENSION, problem.responsible_unit
-    )
-
-
-def _may_decide_admonishment(user, admonishment):
-    """Staff above decide: above the organization and the responsible unit for a missed
-    extension, above the organization for one recommended by a review."""
-    if admonishment.problem_id:
-        return _may_decide(user, admonishment.problem)
-    return has_permission(user, Action.DECIDE_EXTENSION, admonishment.organization)
-
-
 @login_required
 def problem_detail(request, pk):
     problem = _problem_for(request.user, pk)
-    allowed = _allowed(request.user, problem)
+    permitted = selectors.problem_permitted(request.user, problem)
     action = request.POST.get("action") if request.method == "POST" else None
-    if action and action not in allowed:
+    if action and action not in permitted:
         raise PermissionDenied
     bound = {
         name: request.POST if action in names else None
@@ -178,9 +122,9 @@ def problem_detail(request, pk):
             ("carry", {"carry_over"}),
         ]
     }
-    attachments = problem.responsible_unit.attachments.all()
+    attachments = checklist_selectors.attachments_of(problem.responsible_unit)
     forms = {
-        "plan": PlanForm(bound["plan"]),
+        "plan": PlanForm(bound["plan"], problem_deadline=problem.deadline),
         "record": RecordForm(
             bound["record"],
             request.FILES if action == "record" else None,
@@ -190,9 +134,7 @@ def problem_detail(request, pk):
         "closing": ClosingForm(bound["closing"]),
         "check": CheckForm(
             bound["check"],
-            initial={
-                "request_id": problem.closing_requests.filter(passed__isnull=True).values_list("pk", flat=True).first()
-            },
+            initial={"request_id": selectors.pending_closing_request_id(problem)},
         ),
         "extension": ExtensionForm(bound["extension"]),
         "decision": DecisionForm(bound["decision"]),
@@ -202,7 +144,12 @@ def problem_detail(request, pk):
     user = request.user
     writes = {
         "claim": (None, lambda data: services.problem_claim(actor=user, problem=problem)),
-        "plan": ("plan", lambda data: services.problem_plan(actor=user, problem=problem, **data)),
+        "plan": (
+            "plan",
+            lambda data: services.problem_plan(
+                actor=user, problem=problem, measures=data["measures"], person=data["person"], deadline=data["deadline"]
+            ),
+        ),
         "record": (
             "record",
             lambda data: services.rectification_record_add(
@@ -236,39 +183,53 @@ def problem_detail(request, pk):
         form_name, write = writes[action]
         form = forms[form_name] if form_name else CheckForm({})
         if form.is_valid() and _attempt(form, lambda: write(form.cleaned_data)) is not None:
-            messages.success(request, _("Done."))
+            messages.success(request, DONE[action])
             return redirect("supervision:problem", pk=problem.pk)
         if form_name is None:
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     buttons = {
         "plan": [("plan", _("Save the plan and start rectifying"))],
-        "record": [("record", _("Save"))],
+        "record": [("record", _("Add to the rectification ledger"))],
         "closing": [("request_closing", _("Request closing"))],
         "check": [("close", _("Passed: close")), ("fail", _("Failed: back to rectification"))],
-        "extension": [("extend", _("Request"))],
-        "decision": [("approve_extension", _("Approve")), ("reject_extension", _("Reject"))],
+        "extension": [("extend", _("Request the extension"))],
+        "decision": [
+            ("approve_extension", _("Approve the extension")),
+            ("reject_extension", _("Refuse the extension")),
+        ],
         "cancel": [("cancel", _("Cancel the problem"))],
-        "carry": [("carry_over", _("Carry over"))],
+        "carry": [("carry_over", _("Carry over to next year"))],
     }
     context = {
         **{f"{name}_buttons": labels for name, labels in buttons.items()},
         "problem": problem,
-        "allowed": allowed,
+        "offered": selectors.problem_actions(request.user, problem, permitted),
         **{f"{name}_form": form for name, form in forms.items()},
-        "plan": RectificationPlan.objects.filter(problem=problem).first(),
-        "records": problem.records.prefetch_related("attachments"),
-        "closing_requests": problem.closing_requests.select_related("submitted_by", "checked_by"),
-        "extensions": problem.extensions.select_related("requested_by", "decided_by"),
-        "pending_extension": problem.extensions.filter(decision=Decision.PENDING).first(),
-        "admonishments": problem.admonishments.select_related("person"),
+        **selectors.problem_page(problem),
         "timeline": selectors.problem_timeline(problem),
         "today": timezone.localdate(),
     }
     return render(request, "supervision/problem_detail.html", context)
 
 
+# What each action tells the user once done (not one "done" for all).
+DONE = {
+    "claim": gettext_lazy("You have signed for the problem."),
+    "plan": gettext_lazy("The rectification plan is saved; rectification has started."),
+    "record": gettext_lazy("Added to the rectification ledger."),
+    "request_closing": gettext_lazy("Closing has been requested."),
+    "close": gettext_lazy("The problem is closed."),
+    "fail": gettext_lazy("The check failed; the problem is back in rectification."),
+    "extend": gettext_lazy("The extension has been requested."),
+    "approve_extension": gettext_lazy("Extension approved."),
+    "reject_extension": gettext_lazy("Extension refused."),
+    "cancel": gettext_lazy("The problem is cancelled."),
+    "carry_over": gettext_lazy("The problem is carried over to next year."),
+}
+
+
 def _pending(problem):
-    extension = problem.extensions.filter(decision=Decision.PENDING).first()
+    extension = selectors.pending_extension(problem)
     if extension is None:
         raise ValidationError(_("There is no extension request waiting for a decision."))
     return extension
@@ -283,7 +244,7 @@ def problem_print(request, pk):
         "supervision/problem_print.html",
         {
             "problem": problem,
-            "extensions": problem.extensions.select_related("decided_by"),
+            "extensions": selectors.problem_page(problem)["extensions"],
             "printed_on": timezone.localdate(),
         },
     )
@@ -300,10 +261,12 @@ def admonishments(request):
         if not pk.isdigit():
             raise Http404
         admonishment = get_object_or_404(selectors.admonishments_visible(request.user), pk=pk)
-        if not _may_decide_admonishment(request.user, admonishment):
+        if not selectors.admonishment_may_decide(request.user, admonishment):
             raise PermissionDenied
-        if form.is_valid():
-            services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data)
+        if form.is_valid() and _attempt(
+            form,
+            lambda: services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data),
+        ):
             messages.success(request, _("Saved."))
             return redirect("supervision:admonishments")
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
@@ -345,20 +308,17 @@ def follow_ups(request):
     context = {
         "form": form,
         "sample_form": sample_form,
-        "follow_ups": FollowUp.objects.filter(
-            organization__in=organizations_where(request.user, Action.VIEW)
-        ).select_related("organization", "recorded_by")[:100],
-        "samples": UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user))[:20],
+        "follow_ups": selectors.follow_ups_visible(request.user)[:100],
+        "samples": selectors.samples_visible(request.user)[:20],
     }
     return render(request, "supervision/follow_ups.html", context)
 
 
 @login_required
 def sample_detail(request, pk):
-    # Which villages get an unannounced visit is for the supervisors, not for those visited.
-    sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=selectors.follow_up_roots(request.user))
+    sample = get_object_or_404(selectors.samples_visible(request.user), pk=pk)
     again = services.sample_choose(sample.population, sample.size, sample.seed)
-    chosen = Organization.objects.filter(code__in=sample.chosen).order_by("path")
+    chosen = selectors.sample_chosen(sample)
     return render(
         request, "supervision/sample.html", {"sample": sample, "chosen": chosen, "reproduced": again == sample.chosen}
     )
@@ -390,18 +350,43 @@ def visit_create(request):
             messages.success(
                 request, _("The visit has been recorded; %(count)s problems listed.") % {"count": len(problems)}
             )
-            return redirect(f"{reverse('supervision:board')}?org={visit.organization.code}")
+            return redirect("supervision:visit", pk=visit.pk)
     aspects = [
-        (form[f"{aspect}_ok"], form[f"{aspect}_note"], form[f"{aspect}_problem"], form[f"{aspect}_deadline"])
+        (
+            form[f"{aspect}_ok"],
+            form[f"{aspect}_note"],
+            form[f"{aspect}_problem"],
+            form[f"{aspect}_category"],
+            form[f"{aspect}_deadline"],
+        )
         for aspect in Aspect
     ]
     return render(request, "supervision/visit_form.html", {"form": form, "aspects": aspects})
 
 
 @login_required
+def visits(request):
+    """The supervision visits of the user's area, latest first."""
+    context = {
+        "visits": selectors.visits_visible(request.user)[:200],
+        "may_record": organizations_where(request.user, Action.RECORD_FOLLOW_UP).exists(),
+    }
+    return render(request, "supervision/visits.html", context)
+
+
+@login_required
+def visit_detail(request, pk):
+    """One visit: each aspect's answer and note, and the problems its "no"s listed."""
+    visit = get_object_or_404(selectors.visits_visible(request.user), pk=pk)
+    answers = [(aspect.label, visit.answers.get(str(aspect), {})) for aspect in Aspect]
+    context = {"visit": visit, "answers": answers, "problems": selectors.visit_problems(visit)}
+    return render(request, "supervision/visit_detail.html", context)
+
+
+@login_required
 def notices(request):
-    scope = organizations_where(request.user, Action.LIST_PROBLEM)
-    issuers = organizations_where(request.user, Action.CREATE_TEMPLATE).order_by("path")
+    scope = organizations_where(request.user, Action.ISSUE_NOTICE)
+    issuers = scope.order_by("path")
     form = None
     if issuers.exists():
         form = NoticeForm(

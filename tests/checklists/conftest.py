@@ -1,13 +1,15 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from checklists import services
 from checklists.models import Frequency, MeetingKind
 from organizations.models import PartyType, Role
 
-YEAR = 2026
+# Last year: every day of it has passed, so work may be dated on any of them (never after today).
+YEAR = timezone.localdate().year - 1
 
 
 @pytest.fixture
@@ -25,9 +27,13 @@ def people(world, user_with_role):
 
 @pytest.fixture
 def branch_template(world, people):
-    """A branch list of four items for 2026, targeting 党支部."""
+    """A branch list of four items for last year, targeting 党支部."""
     template = services.template_create(
-        actor=people.staff, owner=world.county_a, year=YEAR, name="2026年村党组织清单", target_types=[PartyType.BRANCH]
+        actor=people.staff,
+        owner=world.county_a,
+        year=YEAR,
+        name=f"{YEAR}年村党组织清单",
+        target_types=[PartyType.BRANCH],
     )
     items = [
         ("Z01", "支委会", Frequency.MONTHLY, None, Decimal("12"), MeetingKind.COMMITTEE_MEETING),
@@ -56,6 +62,9 @@ def branch_template(world, people):
 @pytest.fixture
 def issued(world, people, branch_template):
     services.checklist_issue(
-        actor=people.staff, template=branch_template, root=world.county_a, claim_deadline=date(YEAR, 2, 28)
+        actor=people.staff,
+        template=branch_template,
+        root=world.county_a,
+        claim_deadline=timezone.localdate() + timedelta(days=30),
     )
     return branch_template.checklists.get(organization=world.village_a1a)

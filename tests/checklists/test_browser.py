@@ -55,6 +55,10 @@ def test_issue_claim_record_review_progress(live_server, browser, tmp_path):
     secretary = _login(browser, live_server, "village_secretary", PHONE)
     secretary.get_by_role("link", name="责任清单", exact=True).click()
     secretary.locator("a", has_text="村（社区）党组织党建责任清单").first.click()
+    from organizations.models import Person
+
+    own_name = Person.objects.get(user__username="village_secretary").name
+    secretary.locator("#id_signature").fill(own_name)  # typed, never prefilled
     secretary.get_by_role("button", name="签字认领").click()
     assert secretary.get_by_text("已认领").first.is_visible()
     _shot(secretary, "2-claimed")

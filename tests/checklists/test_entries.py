@@ -38,7 +38,7 @@ def test_secretary_submits_a_ledger_entry_with_a_photo_from_the_phone_form(issue
     response = client.post(
         reverse("checklists:entry_create", args=[occurrence.pk]),
         {
-            "date": "2026-03-15",
+            "date": f"{YEAR}-03-15",
             "content": "召开换届准备会",
             "files": [SimpleUploadedFile("现场.jpg", JPEG)],
         },
@@ -121,7 +121,7 @@ def test_a_bad_file_keeps_what_was_typed(issued, people, client):
     response = client.post(
         reverse("checklists:entry_create", args=[_occurrence(issued, "Z04").pk]),
         {
-            "date": "2026-03-15",
+            "date": f"{YEAR}-03-15",
             "content": "我写的内容",
             "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00")],
         },

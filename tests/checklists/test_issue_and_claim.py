@@ -1,8 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from checklists import services
 from checklists.models import Checklist, ChecklistItem, Frequency, Occurrence, periods
@@ -71,10 +72,10 @@ def test_the_village_secretary_claims_by_signing(issued, people, client):
     client.force_login(people.secretary)
     url = reverse("checklists:checklist", args=[issued.pk])
     assert "签字认领" in client.get(url).text
-    client.post(url, {"signature": "王村书"})
+    client.post(url, {"signature": "村书记"})
     issued.refresh_from_db()
     assert issued.is_claimed
-    assert (issued.signature, issued.claimed_by) == ("王村书", people.secretary)
+    assert (issued.signature, issued.claimed_by) == ("村书记", people.secretary)
     assert issued.history.first().history_change_reason == "认领"
 
 
@@ -101,7 +102,7 @@ def test_an_empty_signature_is_refused_and_nothing_changes(issued, people, clien
 
 
 def test_a_change_to_a_frozen_field_reopens_the_claim_and_shows_the_difference(issued, people, branch_template):
-    services.checklist_claim(actor=people.secretary, checklist=issued, signature="王村书")
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
     item = branch_template.items.get(code="Z04")
 
     services.template_item_update(actor=people.staff, item=item, score=item.score + 1, deadline=date(YEAR, 7, 31))
@@ -117,7 +118,7 @@ def test_a_change_to_a_frozen_field_reopens_the_claim_and_shows_the_difference(i
 
 
 def test_a_change_to_the_category_or_responsible_person_does_not_reopen(issued, people, branch_template, world):
-    services.checklist_claim(actor=people.secretary, checklist=issued, signature="王村书")
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
     services.template_item_update(actor=people.staff, item=branch_template.items.get(code="Z01"), category="组织建设")
     item = issued.items.get(code="Z01")
     services.checklist_item_set_responsible(actor=people.secretary, item=item, responsible=None)
@@ -127,7 +128,7 @@ def test_a_change_to_the_category_or_responsible_person_does_not_reopen(issued, 
 
 
 def test_a_new_item_reaches_issued_checklists_and_reopens_them(issued, people, branch_template):
-    services.checklist_claim(actor=people.secretary, checklist=issued, signature="王村书")
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
     services.template_item_create(
         actor=people.staff,
         template=branch_template,
@@ -155,5 +156,62 @@ def test_copy_forward_moves_dates_to_the_new_year(people, branch_template):
 
 def test_unclaimed_past_the_deadline_is_shown_as_such(issued, people, client):
     client.force_login(people.staff)
-    page = client.get(reverse("checklists:template", args=[issued.template_id]))
-    assert "未认领" in page.text or "逾期" in page.text
+    url = reverse("checklists:template", args=[issued.template_id])
+    assert "逾期未认领" not in client.get(url).text  # the column header is 逾期: not enough
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() - timedelta(days=1))
+    page = client.get(url).text
+    assert "1 个逾期未认领" in page
+
+
+# --- the signature is the claimant's own name (issue 11, point 1) --------------------------
+
+
+def test_the_signature_field_is_not_prefilled(issued, people, client):
+    client.force_login(people.secretary)
+    page = client.get(reverse("checklists:checklist", args=[issued.pk])).text
+    assert 'name="signature"' in page
+    assert "村书记" not in page.split('name="signature"', 1)[1].split(">", 1)[0]
+
+
+def test_another_name_is_refused_and_nothing_changes(issued, people, client):
+    client.force_login(people.secretary)
+    response = client.post(reverse("checklists:checklist", args=[issued.pk]), {"signature": "张三"})
+    assert response.status_code == 200
+    assert "请签您本人在平台登记的姓名" in response.text
+    assert 'value="张三"' in response.text  # what was typed stays
+    issued.refresh_from_db()
+    assert not issued.is_claimed
+
+
+def test_the_name_of_the_person_behind_the_account_is_the_one_to_sign(issued, people, world):
+    from tests.organizations.factories import PersonFactory
+
+    PersonFactory(name="王小明", user=people.secretary, organization=world.village_a1a)
+    with pytest.raises(ValidationError):
+        services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature=" 王 小明 ")
+    issued.refresh_from_db()
+    assert (issued.signature, issued.claimed_late) == ("王小明", False)
+
+
+def test_a_claim_after_the_deadline_is_accepted_and_marked_late_for_good(issued, people, branch_template, client):
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() - timedelta(days=1))
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    issued.refresh_from_db()
+    assert (issued.is_claimed, issued.claimed_late) == (True, True)
+    # reopened and claimed again in time: still late
+    services.template_item_update(actor=people.staff, item=branch_template.items.get(code="Z04"), score=7)
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() + timedelta(days=5))
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    issued.refresh_from_db()
+    assert (issued.is_claimed, issued.claimed_late) == (True, True)
+    client.force_login(people.staff)
+    assert "逾期认领" in client.get(reverse("checklists:checklist", args=[issued.pk])).text
+    assert "逾期认领" in client.get(reverse("checklists:template", args=[branch_template.pk])).text
+
+
+def test_a_claim_in_time_is_not_marked_late(issued, people):
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate())
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    issued.refresh_from_db()
+    assert not issued.claimed_late

@@ -4,6 +4,7 @@ a failed one reported, and batches that give the same checklists as one pass."""
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -113,3 +114,100 @@ def test_issuing_is_for_the_templates_owner_only(world, people, branch_template,
     page = _issue(client, branch_template, world.county_b).content.decode()  # outside the staff's area
     assert IssueRun.objects.count() == 0
     assert 'value="B"' in page
+
+
+# --- the effective date (issue 11, point 4) ------------------------------------------------
+
+
+def _this_years_template(world, people):
+    from checklists.models import Frequency
+
+    year = timezone.localdate().year
+    template = services.template_create(
+        actor=people.staff, owner=world.county_a, year=year, name="本年度清单", target_types=["branch"]
+    )
+    services.template_item_create(
+        actor=people.staff,
+        template=template,
+        code="Z01",
+        category="组织生活",
+        title="支委会",
+        requirement="每月召开",
+        frequency=Frequency.MONTHLY,
+        score=12,
+    )
+    return template
+
+
+def test_issuing_from_the_page_starts_on_the_issue_day_by_default(
+    world, people, client, django_capture_on_commit_callbacks
+):
+    template = _this_years_template(world, people)
+    today = timezone.localdate()
+    client.force_login(people.staff)
+    assert (
+        f'name="effective_from" value="{today.isoformat()}"'
+        in client.get(reverse("checklists:template", args=[template.pk])).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _issue(client, template, world.village_a1a, deadline=today + timedelta(days=10))
+    checklist = Checklist.objects.get(template=template)
+    assert checklist.effective_from == today
+    deadlines = list(Occurrence.objects.filter(item__checklist=checklist).values_list("deadline", flat=True))
+    assert deadlines
+    assert min(deadlines) >= today  # nothing overdue on the day it arrives
+    assert len(deadlines) == 13 - today.month
+
+
+def test_occurrences_before_the_effective_date_are_not_created_and_issuing_again_keeps_to_it(world, people):
+    template = _this_years_template(world, people)
+    year = template.year
+    since = date(year, 7, 1)
+    services.checklist_issue(
+        actor=people.staff, template=template, root=world.village_a1a, claim_deadline=since, effective_from=since
+    )
+    checklist = Checklist.objects.get(template=template)
+    months = sorted(Occurrence.objects.filter(item__checklist=checklist).values_list("deadline__month", flat=True))
+    assert months == list(range(7, 13))
+    # issued again to the whole county with another date: the village keeps its own
+    services.checklist_issue(
+        actor=people.staff,
+        template=template,
+        root=world.county_a,
+        claim_deadline=since,
+        effective_from=date(year, 1, 1),
+    )
+    assert Occurrence.objects.filter(item__checklist=checklist).count() == 6
+    assert Occurrence.objects.filter(item__checklist__organization=world.village_a1b).count() == 12
+    # an item added later keeps to each checklist's date too
+    from checklists.models import Frequency
+
+    services.template_item_create(
+        actor=people.staff,
+        template=template,
+        code="Z02",
+        category="组织生活",
+        title="党员大会",
+        requirement="每季度召开",
+        frequency=Frequency.QUARTERLY,
+        score=8,
+    )
+    assert Occurrence.objects.filter(item__checklist=checklist, item__code="Z02").count() == 2
+    # and so does a change of frequency
+    services.template_item_update(
+        actor=people.staff, item=template.items.get(code="Z02"), frequency=Frequency.HALF_YEARLY
+    )
+    assert Occurrence.objects.filter(item__checklist=checklist, item__code="Z02").count() == 1
+
+
+def test_an_effective_date_after_the_checklists_year_is_refused(world, people):
+    template = _this_years_template(world, people)
+    with pytest.raises(ValidationError):
+        services.issue_start(
+            actor=people.staff,
+            template=template,
+            root=world.county_a,
+            claim_deadline=timezone.localdate(),
+            effective_from=date(template.year + 1, 1, 1),
+        )
+    assert not IssueRun.objects.exists()

@@ -31,7 +31,7 @@ def test_recording_a_meeting_fulfils_the_matching_occurrence_without_a_second_en
         {
             "org": "A1a",
             "kind": MeetingKind.COMMITTEE_MEETING,
-            "date": "2026-03-12",
+            "date": f"{YEAR}-03-12",
             "topic": "研究发展党员",
             "expected": 5,
             "present": 4,
@@ -90,15 +90,15 @@ def test_attendance_must_add_up(issued, people, world):
 
 def test_duty_records_go_up_monthly_and_are_reviewed(world, people, client):
     client.force_login(people.secretary)
-    url = reverse("checklists:duty") + "?org=A1a&year=2026"
-    client.post(url, {"action": "add", "date": "2026-03-05", "kind": "heart_talk", "content": "与支委谈心谈话"})
-    client.post(url, {"action": "add", "date": "2026-03-18", "kind": "contact_visit", "content": "走访联系户"})
-    client.post(url, {"action": "send", "month": "2026-03"})
+    url = reverse("checklists:duty") + f"?org=A1a&year={YEAR}"
+    client.post(url, {"action": "add", "date": f"{YEAR}-03-05", "kind": "heart_talk", "content": "与支委谈心谈话"})
+    client.post(url, {"action": "add", "date": f"{YEAR}-03-18", "kind": "contact_visit", "content": "走访联系户"})
+    client.post(url, {"action": "send", "month": f"{YEAR}-03"})
     report = DutyReport.objects.get()
-    assert (report.month, report.records.count(), report.status) == (date(2026, 3, 1), 2, ReviewStatus.SUBMITTED)
+    assert (report.month, report.records.count(), report.status) == (date(YEAR, 3, 1), 2, ReviewStatus.SUBMITTED)
 
     # the month is locked once sent up
-    response = client.post(url, {"action": "add", "date": "2026-03-20", "kind": "other", "content": "补一条"})
+    response = client.post(url, {"action": "add", "date": f"{YEAR}-03-20", "kind": "other", "content": "补一条"})
     assert "已经报送" in response.text
 
     client.force_login(people.town_clerk)
@@ -107,8 +107,8 @@ def test_duty_records_go_up_monthly_and_are_reviewed(world, people, client):
     assert report.status == ReviewStatus.RETURNED
 
     client.force_login(people.secretary)
-    client.post(url, {"action": "add", "date": "2026-03-20", "kind": "other", "content": "补充：谈话对象为组织委员"})
-    client.post(url, {"action": "send", "month": "2026-03"})
+    client.post(url, {"action": "add", "date": f"{YEAR}-03-20", "kind": "other", "content": "补充：谈话对象为组织委员"})
+    client.post(url, {"action": "send", "month": f"{YEAR}-03"})
     report.refresh_from_db()
     assert (report.status, report.records.count()) == (ReviewStatus.SUBMITTED, 3)
     client.force_login(people.town_clerk)
@@ -122,13 +122,13 @@ def test_the_year_of_duty_records_is_on_one_page(world, people, client):
         services.duty_record_add(
             actor=people.secretary,
             organization=world.village_a1a,
-            date=date(2026, month, 3),
+            date=date(YEAR, month, 3),
             kind="gave_lecture",
             content=f"{month}月讲党课",
         )
     client.force_login(people.town_clerk)
-    page = client.get(reverse("checklists:duty") + "?org=A1a&year=2026")
-    assert [month.month for month, _records, _report in page.context["months"]] == [9, 5, 1]
+    page = client.get(reverse("checklists:duty") + f"?org=A1a&year={YEAR}")
+    assert [month.month for month, *_rest in page.context["months"]] == [9, 5, 1]
     assert page.context["form"] is None  # the clerk above reads; only the village records
 
 

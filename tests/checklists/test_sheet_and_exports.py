@@ -1,5 +1,5 @@
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -31,12 +31,22 @@ def test_checklist_sheet_makes_the_importers_template_of_the_year(world, people)
                     "每月至少召开1次",
                     "会议记录",
                     "每月",
-                    "2026-12-31",
+                    f"{YEAR}-12-31",
                     "10",
                     "党支部、党总支",
                 ],
-                ["Z02", "党费管理", "党费收缴", "按月收缴", "党费台账", "每季度", "2026/12/31", "5", "党总支、党支部"],
-                ["W01", "责任落实", "制定党建要点", "年初制定", "文件", "每年", "2026年3月31日", "4", "党委"],
+                [
+                    "Z02",
+                    "党费管理",
+                    "党费收缴",
+                    "按月收缴",
+                    "党费台账",
+                    "每季度",
+                    f"{YEAR}/12/31",
+                    "5",
+                    "党总支、党支部",
+                ],
+                ["W01", "责任落实", "制定党建要点", "年初制定", "文件", "每年", f"{YEAR}年3月31日", "4", "党委"],
             )
         ),
         user=people.staff,
@@ -45,14 +55,16 @@ def test_checklist_sheet_makes_the_importers_template_of_the_year(world, people)
     assert errors == []
     assert plans[0]["created"] == 3
     names = set(ChecklistTemplate.objects.values_list("name", flat=True))
-    assert names == {"2026年党建责任清单（党总支、党支部）", "2026年党建责任清单（党委）"}
+    assert names == {f"{YEAR}年党建责任清单（党总支、党支部）", f"{YEAR}年党建责任清单（党委）"}
     branch = ChecklistTemplate.objects.get(name__contains="党支部")
     assert (branch.owner, branch.target_types) == (world.county_a, ["general_branch", "branch"])
     assert branch.items.get(code="Z02").frequency == "quarterly"
 
 
 def test_checklist_sheet_reimport_updates_and_reopens(world, people):
-    rows = [["Z01", "组织生活", "落实支委会制度", "每月至少召开1次", "会议记录", "每月", "2026-12-31", "10", "党支部"]]
+    rows = [
+        ["Z01", "组织生活", "落实支委会制度", "每月至少召开1次", "会议记录", "每月", f"{YEAR}-12-31", "10", "党支部"]
+    ]
     workbook_import(workbook_bytes(_sheet(*rows)), user=people.staff, dry_run=False)
     template = ChecklistTemplate.objects.get()
     services.checklist_issue(
@@ -74,11 +86,11 @@ def test_checklist_sheet_reimport_updates_and_reopens(world, people):
 @pytest.mark.parametrize(
     ("row", "column"),
     [
-        (["Z01", "组织生活", "事项", "要求", "", "每周", "2026-12-31", "10", "党支部"], "频次"),
+        (["Z01", "组织生活", "事项", "要求", "", "每周", f"{YEAR}-12-31", "10", "党支部"], "频次"),
         (["Z01", "组织生活", "事项", "要求", "", "每月", "明年", "10", "党支部"], "完成时限"),
-        (["Z01", "组织生活", "事项", "要求", "", "每月", "2026-12-31", "十分", "党支部"], "分值"),
-        (["Z01", "组织生活", "事项", "要求", "", "每月", "2026-12-31", "10", "支部"], "适用党组织类别"),
-        (["Z01", "", "事项", "要求", "", "每月", "2026-12-31", "10", "党支部"], "类别"),
+        (["Z01", "组织生活", "事项", "要求", "", "每月", f"{YEAR}-12-31", "十分", "党支部"], "分值"),
+        (["Z01", "组织生活", "事项", "要求", "", "每月", f"{YEAR}-12-31", "10", "支部"], "适用党组织类别"),
+        (["Z01", "", "事项", "要求", "", "每月", f"{YEAR}-12-31", "10", "党支部"], "类别"),
     ],
 )
 def test_checklist_sheet_errors(world, people, row, column):
@@ -92,7 +104,7 @@ def test_only_template_writers_may_import_the_sheet(world, people):
 
     with pytest.raises(WorkbookRefused):
         workbook_import(
-            workbook_bytes(_sheet(["Z01", "组织生活", "事项", "要求", "", "每月", "2026-12-31", "10", "党支部"])),
+            workbook_bytes(_sheet(["Z01", "组织生活", "事项", "要求", "", "每月", f"{YEAR}-12-31", "10", "党支部"])),
             user=people.secretary,
             dry_run=True,
         )
@@ -151,3 +163,16 @@ def test_exports_are_scoped(issued, people, client, export):
     client.force_login(people.neighbour)
     client.post(reverse("spreadsheets:export_create"), {"kind": "ledger", "org": "A1a", "year": YEAR})
     assert not ExportJob.objects.exists()
+
+
+def test_the_status_export_shows_a_late_claim(issued, people, client, export):
+    from django.utils import timezone
+
+    from checklists.models import Checklist
+
+    Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() - timedelta(days=1))
+    services.checklist_claim(actor=people.secretary, checklist=issued, signature="村书记")
+    client.force_login(people.staff)
+    rows = list(_download(client, export(client, "checklist_status", "A"))["清单完成情况"].iter_rows(values_only=True))
+    claims = {row[0]: row[3] for row in rows[1:]}
+    assert (claims["A1a"], claims["A1b"]) == ("逾期认领", "未认领")

@@ -1,10 +1,11 @@
 """The operation log: every write to the spine's records is kept with who and when."""
 
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from organizations import services
 from organizations.models import Organization, OrganizationKind, PartyType, Person, PostTitle, Role
@@ -21,14 +22,15 @@ def test_services_record_who_and_why(world):
         person=person,
         organization=world.village_a1a,
         title=PostTitle.SECRETARY,
-        start_date=date(2021, 10, 1),
+        start_date=timezone.localdate() - timedelta(days=1500),
     )
-    services.post_end(actor=clerk, post=post, end_date=date(2024, 3, 1))
+    ended = timezone.localdate() - timedelta(days=400)
+    services.post_end(actor=clerk, post=post, end_date=ended)
 
     rows = list(post.history.order_by("history_date"))
     assert [row.history_type for row in rows] == ["+", "~"]
     assert {row.history_user for row in rows} == {clerk}
-    assert rows[-1].end_date == date(2024, 3, 1)
+    assert rows[-1].end_date == ended
     assert person.history.get().history_change_reason == "新建"
 
 
@@ -62,7 +64,11 @@ def test_timeline_includes_posts_people_and_roles(world, user_with_role):
         actor=admin, name="吴海", organization=world.town_a2, political_status="party_member"
     )
     services.post_create(
-        actor=admin, person=person, organization=world.town_a2, title=PostTitle.SECRETARY, start_date=date(2022, 1, 1)
+        actor=admin,
+        person=person,
+        organization=world.town_a2,
+        title=PostTitle.SECRETARY,
+        start_date=timezone.localdate() - timedelta(days=1000),
     )
     services.role_assign(actor=admin, user=UserFactory(), organization=world.town_a2, role=Role.CLERK)
     models = [entry["model"] for entry in organization_timeline(world.town_a2)]

@@ -1,10 +1,12 @@
 """What an outside review of the reviews app found, each with a test that failed before its fix."""
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from organizations.models import Organization, PostTitle, Role
 from reviews import services
@@ -138,10 +140,10 @@ def test_odd_rules_are_refused_with_a_message(world, people, client, rules):
     data = {
         "title": "t",
         "organizer": "A",
-        "year": 2026,
+        "year": timezone.localdate().year,
         "level": "village",
-        "starts_on": "2026-11-01",
-        "ends_on": "2026-11-02",
+        "starts_on": str(timezone.localdate() + timedelta(days=30)),
+        "ends_on": str(timezone.localdate() + timedelta(days=31)),
         "grade_set": "cadre",
         "score_max": 100,
         "veto": "1/2",

@@ -6,7 +6,7 @@ from django.utils import timezone
 from organizations.models import Role
 from supervision import services
 from supervision.models import Admonishment, Source
-from supervision.views import _may_decide_admonishment
+from supervision.selectors import admonishment_may_decide as _may_decide_admonishment
 from tests.organizations.factories import PersonFactory
 
 

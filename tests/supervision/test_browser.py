@@ -1,9 +1,11 @@
 """The 挂牌销号 cycle in a browser, with screenshots (screenshots/problems-*.png)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests.browser import new_page
 
@@ -34,7 +36,10 @@ def test_list_claim_rectify_close(live_server, browser):
     supervisor.goto(f"{live_server.url}/problems/new/?org=440883001002")
     supervisor.locator("#id_category").fill("阵地建设")
     supervisor.locator("#id_description").fill("村党群服务中心未按时开放")
-    supervisor.locator("#id_deadline").fill("2027-01-31")
+    from organizations.models import Person
+
+    supervisor.locator("#id_responsible_person").fill(Person.objects.get(user__username="village_secretary").name)
+    supervisor.locator("#id_deadline").fill(str(timezone.localdate() + timedelta(days=60)))
     supervisor.get_by_role("button", name="挂牌", exact=True).click()
     problem_url = supervisor.url
     assert "/problems/" in problem_url
@@ -45,8 +50,11 @@ def test_list_claim_rectify_close(live_server, browser):
     secretary.locator("summary", has_text="整改方案").click()
     secretary.locator("#id_measures").fill("明确值班人员，公示开放时间。")
     secretary.locator("#id_person").fill("邓平")
-    secretary.locator("#id_deadline").fill("2027-01-20")
+    secretary.locator("#id_deadline").fill(str(timezone.localdate() + timedelta(days=50)))
     secretary.locator("button[value=plan]").click()
+    secretary.locator("summary", has_text="记录整改进展").click()
+    secretary.locator("#id_content").fill("已安排专人值班。")
+    secretary.locator("button[value=record]").click()
     secretary.locator("summary", has_text="申请销号").click()
     secretary.locator("#id_report").fill("已公示开放时间，安排专人值班。")
     secretary.locator("button[value=request_closing]").click()

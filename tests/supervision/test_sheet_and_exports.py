@@ -16,6 +16,9 @@ from tests.spreadsheets.workbooks import workbook_bytes
 
 HEADERS = ["组织编码", "责任单位编码", "问题来源", "问题类别", "问题描述", "发现日期", "责任人", "整改时限"]
 
+# Last year: every day of it has passed.
+YEAR = timezone.localdate().year - 1
+
 
 def _sheet(*rows):
     return {"问题台账": [HEADERS, *rows]}
@@ -28,7 +31,7 @@ def supervisor(world, user_with_role):
 
 def test_problem_sheet_lists_problems_once(world, supervisor):
     PostFactory(person=PersonFactory(organization=world.village_a1a, name="王书记"), organization=world.village_a1a)
-    rows = [["A1a", "AD", "巡察", "组织建设", "支部换届未按期", "2026-03-01", "王书记", "2026/06/30"]]
+    rows = [["A1a", "AD", "巡察", "组织建设", "支部换届未按期", f"{YEAR}-03-01", "王书记", f"{YEAR}/06/30"]]
     plans, errors = workbook_import(workbook_bytes(_sheet(*rows)), user=supervisor, dry_run=False)
     assert errors == []
     problem = Problem.objects.get()
@@ -44,12 +47,12 @@ def test_problem_sheet_lists_problems_once(world, supervisor):
 @pytest.mark.parametrize(
     ("row", "column"),
     [
-        (["ZZZ", "", "巡察", "x", "y", "2026-03-01", "", "2026-06-30"], "组织编码"),
-        (["B1a", "", "巡察", "x", "y", "2026-03-01", "", "2026-06-30"], "组织编码"),
-        (["A1a", "", "上级交办", "x", "y", "2026-03-01", "", "2026-06-30"], "问题来源"),
-        (["A1a", "", "巡察", "x", "y", "2026-03-01", "无此人", "2026-06-30"], "责任人"),
-        (["A1a", "", "巡察", "x", "y", "2026-03-01", "", "2026-02-01"], "整改时限"),
-        (["A1a", "B1", "巡察", "x", "y", "2026-03-01", "", "2026-06-30"], "责任单位编码"),
+        (["ZZZ", "", "巡察", "x", "y", f"{YEAR}-03-01", "", f"{YEAR}-06-30"], "组织编码"),
+        (["B1a", "", "巡察", "x", "y", f"{YEAR}-03-01", "", f"{YEAR}-06-30"], "组织编码"),
+        (["A1a", "", "上级交办", "x", "y", f"{YEAR}-03-01", "", f"{YEAR}-06-30"], "问题来源"),
+        (["A1a", "", "巡察", "x", "y", f"{YEAR}-03-01", "无此人", f"{YEAR}-06-30"], "责任人"),
+        (["A1a", "", "巡察", "x", "y", f"{YEAR}-03-01", "", f"{YEAR}-02-01"], "整改时限"),
+        (["A1a", "B1", "巡察", "x", "y", f"{YEAR}-03-01", "", f"{YEAR}-06-30"], "责任单位编码"),
     ],
 )
 def test_problem_sheet_errors(world, supervisor, row, column):
