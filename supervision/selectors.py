@@ -60,7 +60,9 @@ def problems_in(organization, user, *, status=None, source=None, severity=None, 
     if severity:
         problems = problems.filter(severity=severity)
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    problems = problems.select_related("organization", "responsible_unit").order_by(still_open, "deadline", "pk")[:300]
+    problems = problems.select_related("organization__parent__parent", "responsible_unit__parent__parent").order_by(
+        still_open, "deadline", "pk"
+    )[:300]
     for problem in problems:
         problem.days_left = (problem.deadline - today).days
         problem.colour = (
@@ -103,7 +105,7 @@ def admonishment_decidable(user):
 
 def notices_visible(user):
     return Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW)).prefetch_related(
-        "entries__organization"
+        "entries__organization__parent__parent"
     )
 
 

@@ -59,7 +59,7 @@ def board(request):
     filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
     context = {
         "organization": organization,
-        "ancestors": organization_ancestors(organization),
+        "ancestors": organization_ancestors(organization, request.user),
         "rows": selectors.board(organization, request.user),
         "problems": selectors.problems_in(organization, request.user, **filters),
         "filters": filters,
@@ -96,7 +96,11 @@ def problem_create(request):
 def _problem_for(user, pk):
     problem = get_object_or_404(
         Problem.objects.select_related(
-            "organization", "responsible_unit", "responsible_person", "listed_by", "claimed_by"
+            "organization__parent__parent",
+            "responsible_unit__parent__parent",
+            "responsible_person",
+            "listed_by",
+            "claimed_by",
         ),
         pk=pk,
     )
@@ -347,7 +351,7 @@ def follow_ups(request):
         "sample_form": sample_form,
         "follow_ups": FollowUp.objects.filter(
             organization__in=organizations_where(request.user, Action.VIEW)
-        ).select_related("organization", "recorded_by")[:100],
+        ).select_related("organization__parent__parent", "recorded_by")[:100],
         "samples": UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user))[:20],
     }
     return render(request, "supervision/follow_ups.html", context)
@@ -358,7 +362,7 @@ def sample_detail(request, pk):
     # Which villages get an unannounced visit is for the supervisors, not for those visited.
     sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=selectors.follow_up_roots(request.user))
     again = services.sample_choose(sample.population, sample.size, sample.seed)
-    chosen = Organization.objects.filter(code__in=sample.chosen).order_by("path")
+    chosen = Organization.objects.filter(code__in=sample.chosen).select_related("parent__parent").order_by("path")
     return render(
         request, "supervision/sample.html", {"sample": sample, "chosen": chosen, "reproduced": again == sample.chosen}
     )
