@@ -111,7 +111,8 @@ class AttachmentPicker(forms.CheckboxSelectMultiple):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["widget"].update(search_org=self.search_org, latest=self.latest)
+        shown = sum(len(options) for _group, options, _index in context["widget"]["optgroups"])
+        context["widget"].update(search_org=self.search_org, latest=shown)
         return context
 
 

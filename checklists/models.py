@@ -299,6 +299,11 @@ class Attachment(models.Model):
     def is_photo(self):
         return self.content_type in self.PREVIEWED
 
+    @property
+    def kind_label(self):
+        """PDF, DOCX, HEIC…: what stands in for a preview."""
+        return os.path.splitext(self.original_name)[1].lstrip(".").upper()[:4] or "?"
+
 
 class ReviewStatus(models.TextChoices):
     SUBMITTED = "submitted", _("waiting for review")

@@ -104,9 +104,10 @@
       label.textContent = sending.replace("%(percent)s", percent + "%");
     });
     request.addEventListener("load", function () {
+      /* The page the server answered with (the record after a redirect, or the form with its
+         errors): shown as it is, since its one-time messages were spent on this request. */
       var url = request.responseURL || window.location.href;
-      if (url.split("#")[0] !== window.location.href.split("#")[0]) { window.location.assign(url); return; }
-      /* The same page again: the form with its errors, as the server rendered it. */
+      if (window.history && window.history.replaceState) { window.history.replaceState(null, "", url); }
       document.open(); document.write(request.responseText); document.close();
     });
     request.addEventListener("error", function () {
