@@ -74,9 +74,9 @@ def test_the_demo_on_a_phone_and_a_desktop(live_server, browser, tmp_path):
     big.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * (21 * 1024 * 1024))
     secretary.get_by_label("工作内容").fill("召开支委会")
     secretary.locator("input[type=file]").set_input_files(str(big))
-    problem = secretary.locator(".file-problems").inner_text()
-    assert "大照片.jpg" in problem
-    assert "20 MB" in problem
+    refusal = secretary.locator(".file-problems").inner_text()
+    assert "大照片.jpg" in refusal
+    assert "20 MB" in refusal
     sent = []
     secretary.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
     secretary.get_by_role("button", name="提交审核").click()
