@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import HistoryAdmin
 
 from .models import (
     Attachment,
@@ -24,7 +25,7 @@ class TemplateItemInline(admin.TabularInline):
 
 
 @admin.register(ChecklistTemplate)
-class ChecklistTemplateAdmin(SimpleHistoryAdmin):
+class ChecklistTemplateAdmin(HistoryAdmin):
     list_display = ["name", "year", "owner", "late_share"]
     list_filter = ["year"]
     search_fields = ["name", "owner__name"]
@@ -33,7 +34,7 @@ class ChecklistTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Checklist)
-class ChecklistAdmin(SimpleHistoryAdmin):
+class ChecklistAdmin(HistoryAdmin):
     list_display = ["organization", "template", "claim_deadline", "claimed_at", "signature"]
     list_filter = ["template__year", "template"]
     search_fields = ["organization__name", "organization__code", "template__name"]
@@ -42,7 +43,7 @@ class ChecklistAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(SimpleHistoryAdmin):
+class ChecklistItemAdmin(HistoryAdmin):
     list_display = ["code", "title", "checklist", "frequency", "score", "override_score"]
     list_filter = ["frequency", "checklist__template__year"]
     search_fields = ["code", "title", "checklist__organization__name"]
@@ -57,7 +58,7 @@ class OccurrenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(SimpleHistoryAdmin):
+class LedgerEntryAdmin(HistoryAdmin):
     list_display = ["occurrence", "organization", "date", "status", "version", "submitted_by", "reviewed_by"]
     list_filter = ["status"]
     search_fields = ["content", "organization__name"]
@@ -65,7 +66,7 @@ class LedgerEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MeetingRecord)
-class MeetingRecordAdmin(SimpleHistoryAdmin):
+class MeetingRecordAdmin(HistoryAdmin):
     list_display = ["date", "kind", "topic", "organization", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["topic", "organization__name"]
@@ -80,7 +81,7 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(DutyRecord)
-class DutyRecordAdmin(SimpleHistoryAdmin):
+class DutyRecordAdmin(HistoryAdmin):
     list_display = ["date", "kind", "organization", "author", "report"]
     list_filter = ["kind"]
     search_fields = ["content", "organization__name"]
@@ -88,7 +89,7 @@ class DutyRecordAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DutyReport)
-class DutyReportAdmin(SimpleHistoryAdmin):
+class DutyReportAdmin(HistoryAdmin):
     list_display = ["month", "organization", "status", "submitted_by", "reviewed_by"]
     list_filter = ["status"]
     raw_id_fields = ["organization"]

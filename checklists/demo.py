@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
 from organizations.models import Organization, PartyType, Post, PostTitle, User
@@ -172,7 +173,7 @@ def _past_work(checklists, rng, today, reviewer):
             )
         )
         (late if is_late else done).append(occurrence.pk)
-    bulk_create_with_history(entries, LedgerEntry, batch_size=1000, default_change_reason="approved")
+    bulk_create_with_history(entries, LedgerEntry, batch_size=1000, default_change_reason=gettext("approved"))
     for ids, is_late in [(done, False), (late, True)]:
         for start in range(0, len(ids), 5000):
             Occurrence.objects.filter(pk__in=ids[start : start + 5000]).update(done_at=timezone.now(), late=is_late)

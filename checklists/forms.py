@@ -1,17 +1,20 @@
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from organizations.forms import OrganizationCodeField
+from organizations.forms import OrganizationChoiceField, OrganizationCodeField
 from organizations.models import PartyType, Person
 
 from .models import DutyKind, DutyRecord, MeetingKind, MeetingRecord, TemplateItem
 
 
 class TemplateForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("owner"), queryset=None)
+    owner = OrganizationChoiceField(label=_("owner"), queryset=None)
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
     name = forms.CharField(label=_("checklist name"), max_length=100)
     target_types = forms.MultipleChoiceField(
@@ -97,8 +100,28 @@ class OverrideForm(forms.Form):
         return cleaned
 
 
+# The endings of the evidence types the service accepts by content (services.ALLOWED_TYPES).
+EVIDENCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".pdf", ".docx", ".xlsx", ".pptx")
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
+
+
+class AttachmentPicker(forms.CheckboxSelectMultiple):
+    """Earlier files to attach, each with its preview, date and size, the latest first, and a
+    search by name for older ones (issue 11, point 20)."""
+
+    template_name = "checklists/widgets/attachment_picker.html"
+    option_template_name = "checklists/widgets/attachment_option.html"
+    latest = 30
+    search_org = None
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        shown = sum(len(options) for _group, options, _index in context["widget"]["optgroups"])
+        context["widget"].update(search_org=self.search_org, latest=shown)
+        return context
 
 
 class FilesField(forms.FileField):
@@ -126,14 +149,51 @@ class EvidenceMixin(forms.Form):
         help_text=_("JPEG, PNG, HEIC, PDF, Word, Excel or PowerPoint; photos are never required."),
     )
     existing = forms.ModelMultipleChoiceField(
-        label=_("attach files already uploaded"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("attach files already uploaded"), queryset=None, required=False, widget=AttachmentPicker
     )
 
     def __init__(self, *args, attachments, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["existing"].queryset = attachments
-        if not attachments.exists():
+        organization = attachments.values_list("organization__code", flat=True).first()
+        if organization is None:
             del self.fields["existing"]
+        else:
+            self.fields["existing"].queryset = self._pickable(attachments)
+            self.fields["existing"].widget.search_org = organization
+        # The same limits, checked in the browser before anything is sent (static/js/site.js):
+        # a 25 MB photo over 3G takes minutes to be refused by the server.
+        limit_mb = settings.EVIDENCE_MAX_FILE_BYTES // 1024 // 1024
+        self.fields["files"].widget.attrs.update(
+            {
+                "data-max-bytes": settings.EVIDENCE_MAX_FILE_BYTES,
+                "data-max-files": settings.EVIDENCE_MAX_FILES,
+                "data-types": ",".join(EVIDENCE_EXTENSIONS),
+                "data-too-big": gettext("%(name)s is larger than %(limit)s MB.")
+                % {"name": "{name}", "limit": limit_mb},
+                "data-too-many": gettext("At most %(limit)s files per record.")
+                % {"limit": settings.EVIDENCE_MAX_FILES},
+                "data-bad-type": gettext(
+                    "%(name)s is not an accepted file: photos (JPEG, PNG, HEIC), PDF, Word, Excel or PowerPoint "
+                    "files only."
+                )
+                % {"name": "{name}"},
+                "data-sending": gettext("Sending… %(percent)s"),
+            }
+        )
+
+    def _pickable(self, attachments):
+        """The organization's latest files, plus those already chosen (kept on the record or
+        found by the search and sent with the form): never every file the village ever sent."""
+        chosen = set()
+        initial = self.initial.get("existing")
+        if initial is not None:
+            chosen |= {getattr(item, "pk", item) for item in initial}
+        if self.is_bound:
+            key = self.add_prefix("existing")
+            sent = self.data.getlist(key) if hasattr(self.data, "getlist") else self.data.get(key) or []
+            chosen |= {int(value) for value in sent if str(value).isdigit()}
+        latest = attachments.order_by("-uploaded_at", "-pk").values("pk")[: AttachmentPicker.latest]
+        return attachments.filter(Q(pk__in=latest) | Q(pk__in=chosen)).order_by("-uploaded_at", "-pk")
 
 
 class EntryForm(EvidenceMixin):

@@ -1,12 +1,14 @@
 """Responsibility checklists, ledgers, meeting records and duty records (DESIGN.md section 3)."""
 
 import calendar
+import os
 import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -322,8 +324,26 @@ class Attachment(models.Model):
         verbose_name_plural = _("attachments")
         ordering = ["-uploaded_at"]
 
+    # What a browser shows by itself (photos open full size, PDFs in the browser's viewer);
+    # HEIC photos and Office files are downloaded.
+    SHOWN_INLINE = frozenset({"image/jpeg", "image/png", "application/pdf"})
+    PREVIEWED = frozenset({"image/jpeg", "image/png"})
+
     def __str__(self):
         return self.original_name
+
+    @property
+    def shown_inline(self):
+        return self.content_type in self.SHOWN_INLINE
+
+    @property
+    def is_photo(self):
+        return self.content_type in self.PREVIEWED
+
+    @property
+    def kind_label(self):
+        """PDF, DOCX, HEIC…: what stands in for a preview."""
+        return os.path.splitext(self.original_name)[1].lstrip(".").upper()[:4] or "?"
 
 
 class ReviewStatus(models.TextChoices):
@@ -452,6 +472,11 @@ class LedgerEntry(Reviewed):
 
     def __str__(self):
         return f"{self.occurrence} · {self.date}"
+
+    @property
+    def submitted_late(self):
+        """First submitted after the occurrence's deadline: the work counts as late (DESIGN.md 3)."""
+        return timezone.localdate(self.first_submitted_at) > self.occurrence.deadline
 
 
 class DutyKind(models.TextChoices):

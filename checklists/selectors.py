@@ -17,6 +17,7 @@ from organizations.selectors import history_timeline
 from organizations.subtree import children_with_rollup, rollup_by_child, within
 
 from .models import (
+    Attachment,
     Checklist,
     ChecklistItem,
     ChecklistTemplate,
@@ -111,7 +112,9 @@ def checklists_visible(user):
 def checklists_of_my_organizations(user, *, year=None):
     """Checklists of the organizations where the user submits records (secretary, clerk)."""
     mine = organizations_where(user, Action.SUBMIT_RECORD)
-    checklists = Checklist.objects.filter(organization__in=mine).select_related("template", "organization")
+    checklists = Checklist.objects.filter(organization__in=mine).select_related(
+        "template", "organization__parent__parent"
+    )
     if year:
         checklists = checklists.filter(template__year=year)
     return checklists.annotate(**_occurrence_counts("items__occurrences__", timezone.localdate()))
@@ -120,7 +123,7 @@ def checklists_of_my_organizations(user, *, year=None):
 def templates_manageable(user):
     return (
         ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.CREATE_TEMPLATE))
-        .select_related("owner")
+        .select_related("owner__parent__parent")
         .annotate(item_count=Count("items", distinct=True), checklist_count=Count("checklists", distinct=True))
     )
 
@@ -129,7 +132,7 @@ def checklists_of_template(template, user, *, today=None):
     today = today or timezone.localdate()
     return (
         Checklist.objects.filter(template=template, organization__in=organizations_where(user, Action.VIEW))
-        .select_related("organization", "claimed_by")
+        .select_related("organization__parent__parent", "claimed_by")
         .annotate(**_occurrence_counts("items__occurrences__", today))
         .order_by("organization__path")
     )
@@ -154,19 +157,25 @@ def claim_differences(checklist):
     return differences
 
 
+def attachments_named(organization, query, *, limit=30):
+    return Attachment.objects.filter(organization=organization, original_name__contains=query).order_by(
+        "-uploaded_at", "-pk"
+    )[:limit]
+
+
 def review_queue(user):
     """Entries, meeting records and duty reports waiting for this reviewer (staff or clerk above)."""
     scope = organizations_where(user, Action.APPROVE_RECORD)
     waiting = {"status": ReviewStatus.SUBMITTED, "organization__in": scope}
     return {
         "entries": LedgerEntry.objects.filter(meeting__isnull=True, **waiting)
-        .select_related("organization", "occurrence__item", "submitted_by")
+        .select_related("organization__parent__parent", "occurrence__item", "submitted_by")
         .order_by("submitted_at")[:200],
         "meetings": MeetingRecord.objects.filter(**waiting)
-        .select_related("organization", "submitted_by")
+        .select_related("organization__parent__parent", "submitted_by")
         .order_by("submitted_at")[:200],
         "duty_reports": DutyReport.objects.filter(**waiting)
-        .select_related("organization", "submitted_by")
+        .select_related("organization__parent__parent", "submitted_by")
         .annotate(record_count=Count("records"))
         .order_by("submitted_at")[:200],
     }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("occurrences/<int:occurrence_pk>/entries/new/", views.entry_create, name="entry_create"),
     path("entries/<int:pk>/", views.entry_detail, name="entry"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("attachments/choices/", views.attachment_choices, name="attachment_choices"),
     path("review/", views.review_queue, name="review"),
     path("meetings/new/", views.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),

@@ -10,7 +10,7 @@ from organizations.forms import form_attempt as _attempt
 from organizations.permissions import Action, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
 
-from . import selectors, services
+from . import selectors, services, thumbnails
 from .forms import (
     ClaimForm,
     CopyForm,
@@ -80,7 +80,7 @@ CHECKLISTS_LISTED = 300
 
 @login_required
 def template_create(request):
-    owners = organizations_where(request.user, Action.CREATE_TEMPLATE).order_by("path")
+    owners = organizations_where(request.user, Action.CREATE_TEMPLATE).select_related("parent__parent").order_by("path")
     if not owners.exists():
         raise PermissionDenied
     form = TemplateForm(request.POST or None, owners=owners, initial={"year": timezone.localdate().year})
@@ -92,7 +92,7 @@ def template_create(request):
 
 
 def _template_for(user, pk):
-    template = get_object_or_404(ChecklistTemplate.objects.select_related("owner"), pk=pk)
+    template = get_object_or_404(ChecklistTemplate.objects.select_related("owner__parent__parent"), pk=pk)
     require_permission(user, Action.CREATE_TEMPLATE, template.owner)
     return template
 
@@ -185,7 +185,9 @@ def template_item_edit(request, pk):
 
 @login_required
 def checklist_detail(request, pk):
-    checklist = get_object_or_404(Checklist.objects.select_related("template", "organization", "claimed_by"), pk=pk)
+    checklist = get_object_or_404(
+        Checklist.objects.select_related("template", "organization__parent__parent", "claimed_by"), pk=pk
+    )
     _visible(request.user, checklist.organization)
     may_claim = has_permission(request.user, Action.CLAIM_CHECKLIST, checklist.organization)
     form = ClaimForm(request.POST or None)  # typed by the claimant, never prefilled (DESIGN.md 3)
@@ -207,7 +209,7 @@ def checklist_detail(request, pk):
         "differences": selectors.claim_differences(checklist) if not checklist.is_claimed else [],
         "claim_overdue": not checklist.is_claimed and checklist.claim_deadline < timezone.localdate(),
         "timeline": selectors.checklist_timeline(checklist),
-        "ancestors": organization_ancestors(checklist.organization),
+        "ancestors": organization_ancestors(checklist.organization, request.user),
     }
     return render(request, "checklists/checklist_detail.html", context)
 
@@ -215,7 +217,10 @@ def checklist_detail(request, pk):
 @login_required
 def item_detail(request, pk):
     item = get_object_or_404(
-        ChecklistItem.objects.select_related("checklist__organization", "checklist__template", "responsible"), pk=pk
+        ChecklistItem.objects.select_related(
+            "checklist__organization__parent__parent", "checklist__template", "responsible"
+        ),
+        pk=pk,
     )
     organization = _visible(request.user, item.checklist.organization)
     user = request.user
@@ -286,7 +291,9 @@ def _organization_attachments(organization):
 
 @login_required
 def entry_create(request, occurrence_pk):
-    occurrence = get_object_or_404(Occurrence.objects.select_related("item__checklist__organization"), pk=occurrence_pk)
+    occurrence = get_object_or_404(
+        Occurrence.objects.select_related("item__checklist__organization__parent__parent"), pk=occurrence_pk
+    )
     organization = occurrence.item.checklist.organization
     require_permission(request.user, Action.SUBMIT_RECORD, organization)
     attachments = selectors.attachments_of(organization)
@@ -314,7 +321,12 @@ def entry_create(request, occurrence_pk):
 def entry_detail(request, pk):
     entry = get_object_or_404(
         LedgerEntry.objects.select_related(
-            "occurrence__item__checklist", "organization", "submitted_by", "reviewed_by", "previous", "meeting"
+            "occurrence__item__checklist__template",
+            "organization__parent__parent",
+            "submitted_by",
+            "reviewed_by",
+            "previous",
+            "meeting",
         ),
         pk=pk,
     )
@@ -386,15 +398,45 @@ def entry_detail(request, pk):
 
 
 @login_required
+def attachment_choices(request):
+    """The organization's files whose name contains what was typed, for the attachment picker."""
+    organization = organization_get_visible(request.user, request.GET.get("org", ""))
+    if organization is None:
+        raise Http404
+    require_permission(request.user, Action.SUBMIT_RECORD, organization)
+    query = request.GET.get("attachment_q", "").strip()
+    found = selectors.attachments_named(organization, query) if query else []
+    return render(request, "checklists/_attachment_choices.html", {"found": found, "q": query})
+
+
+@login_required
 def attachment_download(request, pk):
+    """The file as a download; `?view` shows a photo or a PDF in the browser, `?thumb` a photo's
+    preview. Only types checked by content at upload are shown inline, never as HTML, with
+    headers that keep the browser from guessing a type or running anything in them."""
     attachment = get_object_or_404(Attachment.objects.select_related("organization"), pk=pk)
     _visible(request.user, attachment.organization)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
+    if "thumb" in request.GET:
+        preview = thumbnails.thumbnail_open(attachment)
+        if preview is None:
+            raise Http404
+        response = FileResponse(preview, content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=86400"
+    else:
+        inline = "view" in request.GET and attachment.shown_inline
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=not inline,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    if attachment.content_type != "application/pdf" or "thumb" in request.GET:
+        # Chromium's PDF viewer does not run in a sandboxed document; photos need nothing else.
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    else:
+        response["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
 
 
 # --- review --------------------------------------------------------------------------------
@@ -461,7 +503,7 @@ def meeting_create(request):
 @login_required
 def meeting_detail(request, pk):
     meeting = get_object_or_404(
-        MeetingRecord.objects.select_related("organization", "submitted_by", "reviewed_by"), pk=pk
+        MeetingRecord.objects.select_related("organization__parent__parent", "submitted_by", "reviewed_by"), pk=pk
     )
     organization = _visible(request.user, meeting.organization)
     user = request.user
@@ -580,7 +622,7 @@ def duty(request):
 
 @login_required
 def duty_report_detail(request, pk):
-    report = get_object_or_404(DutyReport.objects.select_related("organization", "submitted_by"), pk=pk)
+    report = get_object_or_404(DutyReport.objects.select_related("organization__parent__parent", "submitted_by"), pk=pk)
     organization = _visible(request.user, report.organization)
     may_review = has_permission(request.user, Action.APPROVE_RECORD, organization)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -624,7 +666,7 @@ def progress(request):
         "summary": summary,
         "summary_rate": selectors.rate(summary["done"], summary["due"]),
         "months": months,
-        "ancestors": organization_ancestors(organization),
+        "ancestors": organization_ancestors(organization, request.user),
         "checklists": selectors.checklists_of(organization),
     }
     return render(request, "checklists/progress.html", context)

@@ -1,4 +1,9 @@
+import logging
+
 from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpResponse
+from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
@@ -68,3 +73,46 @@ class SecurityHeadersMiddleware:
         else:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class ErrorPagesMiddleware:
+    """The project's own Chinese 403/404/500 pages, also with DEBUG on (`make run`, the demo).
+
+    Django answers with its English technical pages in DEBUG mode: a 404 lists every URL
+    pattern and a 500 shows settings and code to whoever changes an id in the address bar.
+    With DJANGO_TECHNICAL_ERROR_PAGES=true a developer gets Django's pages back; tracebacks go
+    to the console log either way. Without DEBUG, Django's own handlers render the same templates.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def _active():
+        return settings.DEBUG and not settings.TECHNICAL_ERROR_PAGES
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self._active() and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            # No URL pattern matched: Django has rendered its technical 404 already.
+            return self._page(request, "404.html", 404)
+        return response
+
+    def process_exception(self, request, exception):
+        if not self._active():
+            return None
+        if isinstance(exception, Http404):
+            return self._page(request, "404.html", 404)
+        if isinstance(exception, PermissionDenied):
+            return self._page(request, "403.html", 403)
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return None  # Django's 400 handling (and its security log) applies
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500}
+        )
+        # As Django's own handler500: no request context, which might be what failed.
+        return self._page(None, "500.html", 500)
+
+    @staticmethod
+    def _page(request, template, status):
+        return HttpResponse(loader.render_to_string(template, request=request), status=status)

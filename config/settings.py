@@ -56,7 +56,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that its pages know the user and the language (see its docstring).
+    "config.middleware.ErrorPagesMiddleware",
 ]
+# In DEBUG mode (the demo), errors are still shown as the project's Chinese pages unless a
+# developer asks for Django's technical ones.
+TECHNICAL_ERROR_PAGES = env.bool("DJANGO_TECHNICAL_ERROR_PAGES", default=False)
 
 if not DEBUG:
     # Static files from the application server itself (after collectstatic); in DEBUG,
@@ -111,7 +116,8 @@ CLIENT_ADDRESS_HEADER = env("CLIENT_ADDRESS_HEADER", default="REMOTE_ADDR")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Our subclass: Django has no Chinese for its 5.2 message.
+    {"NAME": "organizations.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

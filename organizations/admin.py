@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import HistoryAdmin
 
 from .models import Organization, Pairing, PairingReport, Person, Post, RoleAssignment, User
 
@@ -17,7 +18,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
+class AccountAdmin(HistoryAdmin, UserAdmin):
     list_display = ["username", "full_name", "organization", "is_active", "is_superuser", "last_login"]
     list_filter = ["is_active", "is_superuser", "role_assignments__role"]
     search_fields = ["username", "full_name"]
@@ -53,7 +54,7 @@ class ChildInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SimpleHistoryAdmin):
+class OrganizationAdmin(HistoryAdmin):
     list_display = ["indented_name", "code", "kind", "party_type", "parent"]
     list_filter = ["kind", "party_type"]
     search_fields = ["code", "name"]
@@ -85,7 +86,7 @@ class PostInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(HistoryAdmin):
     list_display = ["name", "gender", "phone", "political_status", "organization"]
     list_filter = ["political_status", "gender", "organization__kind"]
     search_fields = ["name", "phone", "organization__name", "organization__code"]
@@ -94,7 +95,7 @@ class PersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(SimpleHistoryAdmin):
+class PostAdmin(HistoryAdmin):
     list_display = ["person", "title", "organization", "start_date", "end_date"]
     list_filter = ["title", "organization__kind"]
     search_fields = ["person__name", "organization__name", "organization__code"]
@@ -103,7 +104,7 @@ class PostAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(SimpleHistoryAdmin):
+class RoleAssignmentAdmin(HistoryAdmin):
     list_display = ["user", "role", "organization", "created_at"]
     list_filter = ["role", "organization__kind"]
     search_fields = ["user__username", "user__full_name", "organization__name", "organization__code"]
@@ -117,7 +118,7 @@ class PairingReportInline(admin.TabularInline):
 
 
 @admin.register(Pairing)
-class PairingAdmin(SimpleHistoryAdmin):
+class PairingAdmin(HistoryAdmin):
     list_display = ["year", "village", "unit", "leader", "responsible"]
     list_filter = ["year"]
     search_fields = ["village__name", "unit__name", "leader__name", "responsible__name"]

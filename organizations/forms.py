@@ -81,6 +81,27 @@ class OrganizationCodeField(forms.CharField):
         )
 
 
+class OrganizationChoiceField(forms.ModelChoiceField):
+    """A drop-down of organizations in tree order, each indented by its level below the first
+    choice and named with its town (DESIGN.md 2), so that a county's 制定单位 list reads as a tree.
+    Give it a queryset ordered by path with parent__parent loaded."""
+
+    INDENT = "\u3000"  # an ideographic space: browsers keep it at the start of an option
+
+    def label_from_instance(self, obj):
+        base = getattr(self, "_base_depth", None)
+        if base is None:
+            first = self.queryset.first()
+            base = self._base_depth = first.depth if first is not None else 0
+        return self.INDENT * max(0, obj.depth - base) + obj.name_with_town
+
+    def _set_queryset(self, queryset):
+        self._base_depth = None
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+
 class PasswordPairMixin:
     """Two password fields that must agree and pass the site's password validators."""
 

@@ -5,6 +5,7 @@ from itertools import islice
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import login_throttle
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
@@ -47,8 +48,11 @@ def organization_search(user, query, *, limit=30):
     )
 
 
-def organization_ancestors(organization):
-    return Organization.objects.ancestors(organization)
+def organization_ancestors(organization, user):
+    """The organization's ancestors, root first, each marked `reachable` when the user may open
+    it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read."""
+    visible = organizations_visible(user).filter(pk=OuterRef("pk"))
+    return Organization.objects.ancestors(organization).annotate(reachable=Exists(visible))
 
 
 def posts_current(organization, *, on=None):
@@ -73,7 +77,9 @@ def pairings_of(organization, *, year=None):
     pairings = Pairing.objects.filter(Q(village=organization) | Q(unit=organization))
     if year:
         pairings = pairings.filter(year=year)
-    return pairings.select_related("village", "unit", "leader", "responsible").annotate(report_count=Count("reports"))
+    return pairings.select_related("village__parent__parent", "unit", "leader", "responsible").annotate(
+        report_count=Count("reports")
+    )
 
 
 def pairing_may_report(user, pairing):
@@ -96,7 +102,9 @@ def role_assignments_at(organization):
 
 def user_role_assignments(user):
     return (
-        RoleAssignment.objects.filter(user=user).select_related("organization").order_by("organization__path", "role")
+        RoleAssignment.objects.filter(user=user)
+        .select_related("organization__parent__parent")
+        .order_by("organization__path", "role")
     )
 
 
@@ -136,7 +144,9 @@ def _timeline_entry(row):
         "type": row.history_type,
         "object": row.instance,
         "model": row.instance._meta.verbose_name,
-        "reason": row.history_change_reason or "",
+        # Reasons are written in the writer's language (a job or a command may have had none):
+        # shown in the reader's, the stored text being the msgid of a translated verb.
+        "reason": gettext(row.history_change_reason) if row.history_change_reason else "",
         "changed": [row.instance._meta.get_field(name).verbose_name for name in changed],
     }
 
@@ -151,6 +161,7 @@ def accounts_manageable(admin_user):
     return (
         User.objects.filter(is_superuser=False)
         .filter(Q(organization__in=scope) | Exists(in_scope))
+        .select_related("organization__parent__parent")
         .annotate(role_count=Count("role_assignments"))
         .order_by("username")
     )

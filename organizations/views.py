@@ -66,7 +66,7 @@ def organization_detail(request, code):
     can_manage_accounts = has_permission(user, Action.MANAGE_ACCOUNTS, organization)
     context = {
         "organization": organization,
-        "ancestors": selectors.organization_ancestors(organization),
+        "ancestors": selectors.organization_ancestors(organization, request.user),
         "children": selectors.organization_children(user, organization),
         "posts": selectors.posts_current(organization),
         "pairings": selectors.pairings_of(organization),
@@ -80,7 +80,9 @@ def organization_detail(request, code):
 
 @login_required
 def pairing_detail(request, pk):
-    pairing = get_object_or_404(Pairing.objects.select_related("village", "unit", "leader", "responsible"), pk=pk)
+    pairing = get_object_or_404(
+        Pairing.objects.select_related("village__parent__parent", "unit", "leader", "responsible"), pk=pk
+    )
     _visible_or_404(request.user, pairing.village.code)
     may_report = selectors.pairing_may_report(request.user, pairing)
     form = PairingReportForm(request.POST or None, initial={"month": timezone.localdate()})

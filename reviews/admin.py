@@ -2,7 +2,8 @@
 codes are not here: they are anonymous by design and nothing about them needs repair by hand."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import HistoryAdmin
 
 from .models import Consequence, PastResult, RaterGroup, Reportee, ReviewSession, Venue
 
@@ -15,7 +16,7 @@ class VenueInline(admin.TabularInline):
 
 
 @admin.register(ReviewSession)
-class ReviewSessionAdmin(SimpleHistoryAdmin):
+class ReviewSessionAdmin(HistoryAdmin):
     list_display = ["title", "year", "organizer", "state"]
     list_filter = ["state", "year", "level"]
     search_fields = ["title", "organizer__name", "organizer__code"]
@@ -35,7 +36,7 @@ class ReviewSessionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Reportee)
-class ReporteeAdmin(SimpleHistoryAdmin):
+class ReporteeAdmin(HistoryAdmin):
     list_display = ["person", "post_label", "organization", "session", "check_verdict"]
     list_filter = ["check_verdict", "session__year"]
     search_fields = ["person__name", "organization__name"]
@@ -45,7 +46,7 @@ class ReporteeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RaterGroup)
-class RaterGroupAdmin(SimpleHistoryAdmin):
+class RaterGroupAdmin(HistoryAdmin):
     list_display = ["name", "venue", "weight", "expected"]
     raw_id_fields = ["venue"]
 
@@ -56,7 +57,7 @@ class RaterGroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Consequence)
-class ConsequenceAdmin(SimpleHistoryAdmin):
+class ConsequenceAdmin(HistoryAdmin):
     list_display = ["person", "kind", "status", "applies_to"]
     list_filter = ["kind", "status", "applies_to"]
     raw_id_fields = ["result", "person", "decided_by", "admonishment"]
@@ -64,7 +65,7 @@ class ConsequenceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PastResult)
-class PastResultAdmin(SimpleHistoryAdmin):
+class PastResultAdmin(HistoryAdmin):
     list_display = ["person", "organization", "year", "grade_label"]
     list_filter = ["year", "grade_label"]
     raw_id_fields = ["person", "organization"]

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from checklists.services import attachments_for
 from config.numbers import plain
@@ -121,11 +122,11 @@ def session_update(*, actor, session, **fields):
 
 # state → (states it may come from, verb of the operation log)
 ADVANCES = {
-    State.PRE_CHECK: ({State.PREPARING}, "pre-report check started"),
-    State.PREPARING: ({State.PRE_CHECK}, "back to preparing"),
-    State.OPEN: ({State.PRE_CHECK}, "rating opened"),
-    State.CLOSED: ({State.OPEN}, "rating closed"),
-    State.PUBLISHED: ({State.CLOSED}, "results published"),
+    State.PRE_CHECK: ({State.PREPARING}, gettext_noop("pre-report check started")),
+    State.PREPARING: ({State.PRE_CHECK}, gettext_noop("back to preparing")),
+    State.OPEN: ({State.PRE_CHECK}, gettext_noop("rating opened")),
+    State.CLOSED: ({State.OPEN}, gettext_noop("rating closed")),
+    State.PUBLISHED: ({State.CLOSED}, gettext_noop("results published")),
 }
 
 

@@ -590,7 +590,7 @@ def shares(request):
             "year": year,
             "rows": rows,
             "overall": overall,
-            "ancestors": organization_ancestors(organization),
+            "ancestors": organization_ancestors(organization, request.user),
         },
     )
 

@@ -2,7 +2,8 @@
 runs are read-only: they are worked out by the aggregation, never typed."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import HistoryAdmin
 
 from .models import AggregationRun, Appeal, Grant, Indicator, Panel, Project, QuarterlyScore, Scheme, SchemeResult
 
@@ -14,7 +15,7 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Scheme)
-class SchemeAdmin(SimpleHistoryAdmin):
+class SchemeAdmin(HistoryAdmin):
     list_display = ["name", "year", "owner", "kind", "state", "version"]
     list_filter = ["state", "kind", "year"]
     search_fields = ["name", "owner__name"]
@@ -30,7 +31,7 @@ class SchemeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Panel)
-class PanelAdmin(SimpleHistoryAdmin):
+class PanelAdmin(HistoryAdmin):
     list_display = ["name", "scheme"]
     raw_id_fields = ["scheme"]
     filter_horizontal = ["judges"]
@@ -62,4 +63,4 @@ class AggregationRunAdmin(admin.ModelAdmin):
 
 
 for model in [Appeal, Project, Grant, QuarterlyScore]:
-    admin.site.register(model, SimpleHistoryAdmin)
+    admin.site.register(model, HistoryAdmin)

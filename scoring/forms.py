@@ -292,8 +292,9 @@ class EvaluationForm(forms.Form):
     @staticmethod
     def label(project):
         """In rank order: "2. 上郎村（长岐镇）· title", and whether it is funded already."""
-        text = f"{project.rank or '—'}. {project.organization.name_with_town} · {project.title}"
-        if project.funded:
+        # Before an evaluation exists (the page that creates one) projects have no rank yet.
+        text = f"{getattr(project, 'rank', None) or '—'}. {project.organization.name_with_town} · {project.title}"
+        if getattr(project, "funded", False):
             text += str(_(" (funded already)"))
         return text
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import HistoryAdmin
 
 from .models import (
     Admonishment,
@@ -24,7 +25,7 @@ class ExtensionInline(admin.TabularInline):
 
 
 @admin.register(Problem)
-class ProblemAdmin(SimpleHistoryAdmin):
+class ProblemAdmin(HistoryAdmin):
     list_display = ["organization", "description", "status", "deadline", "source", "severity"]
     list_filter = ["status", "source", "severity", "year"]
     search_fields = ["description", "organization__name", "organization__code"]
@@ -46,13 +47,13 @@ for model in [
 ]:
     admin.site.register(
         model,
-        SimpleHistoryAdmin,
+        HistoryAdmin,
         raw_id_fields=[field.name for field in model._meta.fields if field.many_to_one or field.one_to_one],
     )
 
 
 @admin.register(Notice)
-class NoticeAdmin(SimpleHistoryAdmin):
+class NoticeAdmin(HistoryAdmin):
     list_display = ["number", "title", "issued_on", "issuer"]
     search_fields = ["title", "prefix"]
     raw_id_fields = ["issuer", "created_by"]

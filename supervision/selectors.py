@@ -65,7 +65,9 @@ def problems_in(organization, user, *, status=None, source=None, severity=None, 
     if severity:
         problems = problems.filter(severity=severity)
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    problems = problems.select_related("organization", "responsible_unit").order_by(still_open, "deadline", "pk")[:300]
+    problems = problems.select_related("organization__parent__parent", "responsible_unit__parent__parent").order_by(
+        still_open, "deadline", "pk"
+    )[:300]
     for problem in problems:
         problem.days_left = (problem.deadline - today).days
         problem.colour = (
@@ -118,7 +120,7 @@ def admonishment_may_decide(user, admonishment):
 
 def notices_visible(user):
     return Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW)).prefetch_related(
-        "entries__organization"
+        "entries__organization__parent__parent"
     )
 
 
@@ -138,18 +140,18 @@ def samples_visible(user):
 
 
 def sample_chosen(sample):
-    return Organization.objects.filter(code__in=sample.chosen).select_related("parent").order_by("path")
+    return Organization.objects.filter(code__in=sample.chosen).select_related("parent__parent").order_by("path")
 
 
 def follow_ups_visible(user):
     return FollowUp.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
-        "organization__parent", "recorded_by"
+        "organization__parent__parent", "recorded_by"
     )
 
 
 def visits_visible(user):
     return SupervisionVisit.objects.filter(organization__in=organizations_where(user, Action.VIEW)).select_related(
-        "organization__parent", "recorded_by"
+        "organization__parent__parent", "recorded_by"
     )
 
 

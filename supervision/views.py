@@ -56,7 +56,7 @@ def board(request):
     filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
     context = {
         "organization": organization,
-        "ancestors": organization_ancestors(organization),
+        "ancestors": organization_ancestors(organization, request.user),
         "rows": selectors.board(organization, request.user),
         "problems": selectors.problems_in(organization, request.user, **filters),
         "filters": filters,
@@ -93,7 +93,11 @@ def problem_create(request):
 def _problem_for(user, pk):
     problem = get_object_or_404(
         Problem.objects.select_related(
-            "organization", "responsible_unit", "responsible_person", "listed_by", "claimed_by"
+            "organization__parent__parent",
+            "responsible_unit__parent__parent",
+            "responsible_person",
+            "listed_by",
+            "claimed_by",
         ),
         pk=pk,
     )

@@ -53,6 +53,7 @@ def test_issue_claim_record_review_progress(live_server, browser, tmp_path):
 
     # The village secretary, on a phone, claims this year's list and records a 支委会.
     secretary = _login(browser, live_server, "village_secretary", PHONE)
+    secretary.get_by_role("button", name="菜单").click()  # on a phone the menu folds behind a button
     secretary.get_by_role("link", name="责任清单", exact=True).click()
     secretary.locator("a", has_text="村（社区）党组织党建责任清单").first.click()
     from organizations.models import Person
@@ -83,6 +84,8 @@ def test_issue_claim_record_review_progress(live_server, browser, tmp_path):
     secretary.locator("input[type=file]").set_input_files(str(photo))
     _shot(secretary, "4-entry-form")
     secretary.get_by_role("button", name="提交审核").click()
+    # Sent with a progress bar, then on to the item's page.
+    secretary.get_by_text("待审核").first.wait_for()
     assert secretary.get_by_text("待审核").first.is_visible()
 
     # The town clerk approves the meeting and returns the entry with a comment.

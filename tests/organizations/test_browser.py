@@ -23,6 +23,7 @@ def test_county_staff_opens_the_tree_on_a_phone(live_server, page):
     page.get_by_label("密码").fill("zhanjiang2026")
     page.get_by_role("button", name="登录").click()
 
+    page.get_by_role("button", name="菜单").click()  # on a phone the menu folds behind a button
     page.get_by_role("link", name="组织架构").click()
     page.wait_for_url("**/orgs/")
     assert page.locator("h1").inner_text() == "组织架构"
