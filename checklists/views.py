@@ -60,13 +60,14 @@ def home(request):
     mine = list(selectors.checklists_of_my_organizations(user, year=year))
     for checklist in mine:
         checklist.status, checklist.mark = selectors.status_of(checklist)
-    queue = selectors.review_queue(user)
+    queue = selectors.review_queue(user, limit=0)
+    _scope, acting = selectors.review_scope(user)
     context = {
         "year": year,
         "mine": mine,
         "templates": selectors.templates_manageable(user).filter(year=year),
         "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
-        "review_count": sum(len(rows) for rows in queue.values()),
+        "review_count": sum(queue["totals"].values()) if acting else 0,
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
     }
     return render(request, "checklists/home.html", context)
@@ -399,11 +400,82 @@ def attachment_download(request, pk):
 # --- review --------------------------------------------------------------------------------
 
 
+def _area(request):
+    """The organization named by ?org= (404 outside the user's area), else the user's first
+    root: the subtree a list is filtered to."""
+    code = request.GET.get("org")
+    if code:
+        organization = organization_get_visible(request.user, code)
+        if organization is None:
+            raise Http404
+        return organization
+    organization = (
+        Organization.objects.filter(pk__in=organizations_where(request.user, Action.VIEW)).order_by("path").first()
+    )
+    if organization is None:
+        raise PermissionDenied
+    return organization
+
+
 @login_required
 def review_queue(request):
-    if not organizations_where(request.user, Action.APPROVE_RECORD).exists():
+    scope, acting = selectors.review_scope(request.user)
+    if not scope.exists():
         raise PermissionDenied
-    return render(request, "checklists/review.html", selectors.review_queue(request.user))
+    organization = _area(request) if request.GET.get("org") else None
+    context = selectors.review_queue(request.user, organization)
+    context.update({"organization": organization, "acting": acting, "total": sum(context["totals"].values())})
+    return render(request, "checklists/review.html", context)
+
+
+# Lists opened from the home page's counts; each shows its total and this many rows.
+LISTED = 300
+
+
+@login_required
+def due(request):
+    """Occurrences overdue (?when=overdue) or due soon (?when=soon) in an area, by deadline,
+    each one tap from its entry form."""
+    organization = _area(request)
+    when = request.GET.get("when") if request.GET.get("when") in selectors.DUE_WHEN else "overdue"
+    own = request.GET.get("own") == "1"
+    occurrences = selectors.occurrences_due(organization, request.user, when=when, own=own)
+    context = {
+        "organization": organization,
+        "when": when,
+        "own": own,
+        "total": occurrences.count(),
+        "occurrences": occurrences[:LISTED],
+        "submit_organizations": set(
+            organizations_where(request.user, Action.SUBMIT_RECORD).values_list("pk", flat=True)
+        ),
+        "today": timezone.localdate(),
+    }
+    return render(request, "checklists/due.html", context)
+
+
+@login_required
+def unclaimed(request):
+    organization = _area(request)
+    own = request.GET.get("own") == "1"
+    checklists = selectors.checklists_unclaimed(organization, request.user, own=own)
+    context = {
+        "organization": organization,
+        "own": own,
+        "total": checklists.count(),
+        "checklists": checklists[:LISTED],
+        "today": timezone.localdate(),
+    }
+    return render(request, "checklists/unclaimed.html", context)
+
+
+@login_required
+def returned(request):
+    organization = _area(request)
+    lists = selectors.records_returned(organization, request.user, own=request.GET.get("own") == "1")
+    context = {"organization": organization, "total": sum(queryset.count() for queryset in lists.values())}
+    context.update({name: queryset[:LISTED] for name, queryset in lists.items()})
+    return render(request, "checklists/returned.html", context)
 
 
 # --- meetings ------------------------------------------------------------------------------
@@ -569,6 +641,7 @@ def duty(request):
         "form": form if may_submit else None,
         "months": [(month, months[month], reports.get(month)) for month in sorted(months, reverse=True)],
         "may_submit": may_submit,
+        "to_send": selectors.duty_months_to_send(organization, year=year).count(),
     }
     return render(request, "checklists/duty.html", context)
 
