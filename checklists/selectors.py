@@ -129,9 +129,10 @@ def checklists_of_my_organizations(user, *, year=None):
     return checklists.annotate(**_occurrence_counts("items__occurrences__", timezone.localdate()))
 
 
-def templates_manageable(user):
+def templates_readable(user):
+    """Templates whose owner lies in the user's area: read by staff and leaders alike."""
     return (
-        ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.CREATE_TEMPLATE))
+        ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.VIEW))
         .select_related("owner")
         .annotate(item_count=Count("items", distinct=True), checklist_count=Count("checklists", distinct=True))
     )

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -65,7 +66,7 @@ def home(request):
     context = {
         "year": year,
         "mine": mine,
-        "templates": selectors.templates_manageable(user).filter(year=year),
+        "templates": selectors.templates_readable(user).filter(year=year),
         "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
         "review_count": sum(queue["totals"].values()) if acting else 0,
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
@@ -99,10 +100,21 @@ def _template_for(user, pk):
     return template
 
 
+def _template_readable(user, pk):
+    """A template is read by every role whose area holds its owner (leaders and staff above
+    included, issue 14); outside it, it is not shown to exist."""
+    template = get_object_or_404(ChecklistTemplate.objects.select_related("owner"), pk=pk)
+    _visible(user, template.owner)
+    return template
+
+
 @login_required
 def template_detail(request, pk):
-    template = _template_for(request.user, pk)
+    template = _template_readable(request.user, pk)
     user = request.user
+    may_manage = has_permission(user, Action.CREATE_TEMPLATE, template.owner)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied
     action = request.POST.get("action") if request.method == "POST" else None
     item_form = TemplateItemForm(request.POST if action == "add_item" else None, template=template)
     issue_form = IssueForm(
@@ -144,6 +156,7 @@ def template_detail(request, pk):
         "issue_form": issue_form,
         "copy_form": copy_form,
         "run": template.issue_runs.select_related("root").first(),
+        "may_manage": may_manage,
     }
     return render(request, "checklists/template_detail.html", context)
 
@@ -151,7 +164,7 @@ def template_detail(request, pk):
 @login_required
 def issue_status(request, pk):
     """The latest issuing of the template, polled by the page while it runs."""
-    template = _template_for(request.user, pk)
+    template = _template_readable(request.user, pk)
     run = template.issue_runs.select_related("root").first()
     response = render(request, "checklists/_issue_run.html", {"template": template, "run": run})
     if request.htmx and (run is None or run.status != "running"):
@@ -603,10 +616,11 @@ def duty(request):
     organization = organization_get_visible(request.user, code) if code else None
     if organization is None:
         options = organizations_where(request.user, Action.SUBMIT_RECORD)
-        if not code and options.count() == 1:
-            organization = options.get()
-        else:
+        if code:
             raise Http404
+        if options.count() != 1:
+            return _duty_index(request)
+        organization = options.get()
     year = _year(request)
     may_submit = has_permission(request.user, Action.SUBMIT_RECORD, organization)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -644,6 +658,20 @@ def duty(request):
         "to_send": selectors.duty_months_to_send(organization, year=year).count(),
     }
     return render(request, "checklists/duty.html", context)
+
+
+def _duty_index(request):
+    """履责纪实 of the whole area for those who read it (leaders, staff above): the months
+    sent up, newest first, each opening its report and its organization's record."""
+    visible = organizations_where(request.user, Action.VIEW)
+    if not visible.exists():
+        raise PermissionDenied
+    reports = DutyReport.objects.filter(organization__in=visible).select_related("organization__parent__parent")
+    context = {
+        "total": reports.count(),
+        "reports": reports.annotate(record_count=Count("records")).order_by("-month", "organization__path")[:LISTED],
+    }
+    return render(request, "checklists/duty_index.html", context)
 
 
 @login_required
