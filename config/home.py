@@ -145,7 +145,7 @@ def _ranking(user, organization):
         return None
     top = list(
         SchemeResult.objects.filter(scheme=scheme)
-        .select_related("organization__parent")
+        .select_related("organization__parent__parent")
         .order_by("rank", "organization__path")[:5]
     )
     return {"scheme": scheme, "top": top}
