@@ -32,7 +32,7 @@ def test_each_demo_role_has_a_home_that_fits_and_counts_true(live_server, browse
         client = Client()
         client.force_login(User.objects.get(username=username))
 
-        def get(url, client=client):
+        def get(url, client=client, username=username):
             response = client.get(url)
             assert response.status_code == 200, (username, url)
             return response.content.decode()
