@@ -79,8 +79,11 @@ def _own(organization, user, today):
     problems = supervision.home_problem_counts(organization, user, unit=True, today=today)
     code = organization.code
     board = reverse("supervision:board")
+    returned = checklists.records_returned(organization, user, own=True)
     return {
         "counts": counts,
+        "returned_meetings": list(returned["meetings"][:3]),
+        "returned_entries": list(returned["entries"][:3]),
         "problems": problems,
         "next_problems": supervision.problems_next(organization, user, unit=True, today=today),
         "due_soon": list(checklists.occurrences_due(organization, user, when="soon", own=True, today=today)[:5]),
