@@ -6,12 +6,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, IntegerField, Q, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Organization
+from organizations.models import Organization, RoleAssignment
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import history_timeline
 from organizations.subtree import children_with_rollup, rollup_by_child, within
@@ -120,9 +120,10 @@ def checklists_of_my_organizations(user, *, year=None):
     return checklists.annotate(**_occurrence_counts("items__occurrences__", timezone.localdate()))
 
 
-def templates_manageable(user):
+def templates_readable(user):
+    """Templates whose owner lies in the user's area: read by staff and leaders alike."""
     return (
-        ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.CREATE_TEMPLATE))
+        ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.VIEW))
         .select_related("owner__parent__parent")
         .annotate(item_count=Count("items", distinct=True), checklist_count=Count("checklists", distinct=True))
     )
@@ -163,22 +164,41 @@ def attachments_named(organization, query, *, limit=30):
     )[:limit]
 
 
-def review_queue(user):
-    """Entries, meeting records and duty reports waiting for this reviewer (staff or clerk above)."""
-    scope = organizations_where(user, Action.APPROVE_RECORD)
-    waiting = {"status": ReviewStatus.SUBMITTED, "organization__in": scope}
-    return {
-        "entries": LedgerEntry.objects.filter(meeting__isnull=True, **waiting)
-        .select_related("organization__parent__parent", "occurrence__item", "submitted_by")
-        .order_by("submitted_at")[:200],
-        "meetings": MeetingRecord.objects.filter(**waiting)
+def review_scope(user):
+    """(organizations whose records wait for the user, whether the user reviews them): staff
+    and clerks above review; a secretary or leader reads what waits below his organizations
+    (a town secretary sees his villages' queue, DESIGN.md 1) without acting on it."""
+    acting = organizations_where(user, Action.APPROVE_RECORD)
+    if acting.exists():
+        return acting, True
+    below = organizations_where(user, Action.VIEW).exclude(
+        pk__in=RoleAssignment.objects.filter(user=user).values("organization")
+    )
+    return below, False
+
+
+def review_queue(user, organization=None, *, limit=200):
+    """Entries, meeting records and duty reports waiting for review in the user's review scope
+    (review_scope), within the organization's subtree if one is given; each list with its
+    total, counted in the database (the lists stop at `limit`)."""
+    scope, _acting = review_scope(user)
+    waiting = Q(status=ReviewStatus.SUBMITTED, organization__in=scope)
+    if organization is not None:
+        waiting &= within(organization, through="organization__")
+    querysets = {
+        "entries": LedgerEntry.objects.filter(waiting, meeting__isnull=True).select_related(
+            "organization__parent__parent", "occurrence__item", "submitted_by"
+        ),
+        "meetings": MeetingRecord.objects.filter(waiting).select_related(
+            "organization__parent__parent", "submitted_by"
+        ),
+        "duty_reports": DutyReport.objects.filter(waiting)
         .select_related("organization__parent__parent", "submitted_by")
-        .order_by("submitted_at")[:200],
-        "duty_reports": DutyReport.objects.filter(**waiting)
-        .select_related("organization__parent__parent", "submitted_by")
-        .annotate(record_count=Count("records"))
-        .order_by("submitted_at")[:200],
+        .annotate(record_count=Count("records")),
     }
+    queue = {name: queryset.order_by("submitted_at")[:limit] for name, queryset in querysets.items()}
+    queue["totals"] = {name: queryset.count() for name, queryset in querysets.items()}
+    return queue
 
 
 def duty_year(organization, year):
@@ -502,3 +522,154 @@ def checklists_of(organization):
 def first_visible_root(user):
     """The topmost organization the user sees (the page to start from), or None."""
     return organizations_where(user, Action.VIEW).order_by("path").first()
+
+
+# --- what a home page counts, and the lists its counts open ---------------------------------
+#
+# Each count on a home page links to one of these lists with the same parameters, and the list
+# shows the same number: both are built on the same queryset.
+
+
+DUE_WHEN = ("overdue", "soon")
+
+
+def _area(organization, through, own):
+    """The organization's subtree, or with `own` the organization itself (what its secretary
+    and clerk do, as their home counts it)."""
+    return Q(**{f"{through}pk": organization.pk}) if own else within(organization, through=through)
+
+
+def occurrences_due(organization, user, *, when, own=False, today=None):
+    """Occurrences not done in the organization's subtree (or itself), visible to the user:
+    overdue (deadline passed) or due within REMINDER_DAYS, soonest deadline first."""
+    today = today or timezone.localdate()
+    undone = Occurrence.objects.filter(
+        _area(organization, "item__checklist__organization__", own),
+        item__checklist__organization__in=organizations_where(user, Action.VIEW),
+        done_at__isnull=True,
+    )
+    if when == "overdue":
+        undone = undone.filter(deadline__lt=today)
+    else:
+        undone = undone.filter(deadline__gte=today, deadline__lte=today + timedelta(days=settings.REMINDER_DAYS))
+    return undone.select_related("item__checklist__organization__parent__parent").order_by(
+        "deadline", "item__code", "pk"
+    )
+
+
+def checklists_unclaimed(organization, user, *, own=False):
+    """Issued checklists in the organization's subtree (or itself) nobody has signed for yet."""
+    return (
+        Checklist.objects.filter(
+            _area(organization, "organization__", own),
+            organization__in=organizations_where(user, Action.VIEW),
+            claimed_at__isnull=True,
+        )
+        .select_related("template", "organization__parent__parent")
+        .order_by("claim_deadline", "organization__path")
+    )
+
+
+def records_returned(organization, user, *, own=False):
+    """Ledger entries (outside meetings), meeting records and duty months returned with a
+    comment in the organization's subtree (or itself), still to be corrected and sent again."""
+    where = {"status": ReviewStatus.RETURNED, "organization__in": organizations_where(user, Action.VIEW)}
+    subtree = _area(organization, "organization__", own)
+    return {
+        "entries": LedgerEntry.objects.filter(subtree, meeting__isnull=True, **where)
+        .select_related("organization__parent__parent", "occurrence__item", "reviewed_by")
+        .order_by("reviewed_at"),
+        "meetings": MeetingRecord.objects.filter(subtree, **where)
+        .select_related("organization__parent__parent", "reviewed_by")
+        .order_by("reviewed_at"),
+        "duty_reports": DutyReport.objects.filter(subtree, **where)
+        .select_related("organization__parent__parent", "reviewed_by")
+        .order_by("reviewed_at"),
+    }
+
+
+def duty_months_to_send(organization, *, year):
+    """Months of the year with duty records that have not been sent up (or came back)."""
+    sent = DutyReport.objects.filter(
+        organization=OuterRef("organization"),
+        month=OuterRef("month"),
+        status__in=[ReviewStatus.SUBMITTED, ReviewStatus.APPROVED],
+    )
+    return (
+        DutyRecord.objects.filter(organization=organization, date__year=year)
+        .annotate(month=TruncMonth("date"))
+        .exclude(Exists(sent))
+        .values("month")
+        .distinct()
+        .order_by("month")
+    )
+
+
+def home_own_counts(organization, *, today=None):
+    """What the secretary or clerk of one organization has to do, counted in one statement
+    per kind: occurrences overdue and due soon, checklists to claim, returned records."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=settings.REMINDER_DAYS)
+    occurrences = Occurrence.objects.filter(item__checklist__organization=organization, done_at__isnull=True)
+    counts = occurrences.aggregate(
+        overdue=Count("pk", filter=Q(deadline__lt=today)),
+        soon=Count("pk", filter=Q(deadline__gte=today, deadline__lte=soon)),
+    )
+    counts["unclaimed"] = Checklist.objects.filter(organization=organization, claimed_at__isnull=True).count()
+    returned = {"organization": organization, "status": ReviewStatus.RETURNED}
+    counts["returned"] = (
+        LedgerEntry.objects.filter(meeting__isnull=True, **returned).count()
+        + MeetingRecord.objects.filter(**returned).count()
+        + DutyReport.objects.filter(**returned).count()
+    )
+    counts["duty_months"] = duty_months_to_send(organization, year=today.year).count()
+    return counts
+
+
+def home_children(organization, user, *, year, today=None):
+    """The children of the organization (every one the user sees, with zeros) with their
+    completion, overdue occurrences, unclaimed checklists and records waiting for review
+    over their whole subtree: one grouped query per measure on the constant path prefix."""
+    today = today or timezone.localdate()
+    children = progress_by_child(organization, user, year=year, today=today)
+    unclaimed = rollup_by_child(
+        Checklist.objects.filter(claimed_at__isnull=True),
+        organization,
+        through="organization__",
+        unclaimed=Count("pk"),
+    )
+    scope, _acting = review_scope(user)
+    waiting = {}
+    for model, extra in [(LedgerEntry, {"meeting__isnull": True}), (MeetingRecord, {}), (DutyReport, {})]:
+        rows = rollup_by_child(
+            model.objects.filter(status=ReviewStatus.SUBMITTED, organization__in=scope, **extra),
+            organization,
+            through="organization__",
+            n=Count("pk"),
+        )
+        for code, row in rows.items():
+            waiting[code] = waiting.get(code, 0) + row["n"]
+    for child in children:
+        child.rate = rate(child.done, child.due)
+        child.unclaimed = unclaimed.get(child.code, {}).get("unclaimed", 0)
+        child.waiting = waiting.get(child.code, 0)
+    return children
+
+
+def progress_of_organizations(organization_ids, *, year, today=None):
+    """{organization id: {"due", "done", "overdue"}} of the year's occurrences of each
+    organization itself (e.g. paired villages): one grouped query."""
+    today = today or timezone.localdate()
+    rows = (
+        Occurrence.objects.filter(
+            item__checklist__organization_id__in=organization_ids, item__checklist__template__year=year
+        )
+        .values("item__checklist__organization_id")
+        .annotate(
+            due=Count("pk", filter=Q(deadline__lte=today)),
+            done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
+            overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
+        )
+        .order_by()
+    )
+    return {row.pop("item__checklist__organization_id"): row for row in rows}

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -59,13 +60,14 @@ def home(request):
     mine = list(selectors.checklists_of_my_organizations(user, year=year))
     for checklist in mine:
         checklist.status, checklist.mark = selectors.status_of(checklist)
-    queue = selectors.review_queue(user)
+    queue = selectors.review_queue(user, limit=0)
+    _scope, acting = selectors.review_scope(user)
     context = {
         "year": year,
         "mine": mine,
-        "templates": selectors.templates_manageable(user).filter(year=year),
+        "templates": selectors.templates_readable(user).filter(year=year),
         "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
-        "review_count": sum(len(rows) for rows in queue.values()),
+        "review_count": sum(queue["totals"].values()) if acting else 0,
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
     }
     return render(request, "checklists/home.html", context)
@@ -97,10 +99,21 @@ def _template_for(user, pk):
     return template
 
 
+def _template_readable(user, pk):
+    """A template is read by every role whose area holds its owner (leaders and staff above
+    included, issue 14); outside it, it is not shown to exist."""
+    template = get_object_or_404(ChecklistTemplate.objects.select_related("owner"), pk=pk)
+    _visible(user, template.owner)
+    return template
+
+
 @login_required
 def template_detail(request, pk):
-    template = _template_for(request.user, pk)
+    template = _template_readable(request.user, pk)
     user = request.user
+    may_manage = has_permission(user, Action.CREATE_TEMPLATE, template.owner)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied
     action = request.POST.get("action") if request.method == "POST" else None
     item_form = TemplateItemForm(request.POST if action == "add_item" else None, template=template)
     issue_form = IssueForm(
@@ -144,6 +157,7 @@ def template_detail(request, pk):
         "issue_form": issue_form,
         "copy_form": copy_form,
         "run": template.issue_runs.select_related("root").first(),
+        "may_manage": may_manage,
     }
     return render(request, "checklists/template_detail.html", context)
 
@@ -151,7 +165,7 @@ def template_detail(request, pk):
 @login_required
 def issue_status(request, pk):
     """The latest issuing of the template, polled by the page while it runs."""
-    template = _template_for(request.user, pk)
+    template = _template_readable(request.user, pk)
     run = template.issue_runs.select_related("root").first()
     response = render(request, "checklists/_issue_run.html", {"template": template, "run": run})
     if request.htmx and (run is None or run.status != "running"):
@@ -442,11 +456,80 @@ def attachment_download(request, pk):
 # --- review --------------------------------------------------------------------------------
 
 
+def _area(request):
+    """The organization named by ?org= (404 outside the user's area), else the user's first
+    root: the subtree a list is filtered to."""
+    code = request.GET.get("org")
+    if code:
+        organization = organization_get_visible(request.user, code)
+        if organization is None:
+            raise Http404
+        return organization
+    organization = selectors.first_visible_root(request.user)
+    if organization is None:
+        raise PermissionDenied
+    return organization
+
+
 @login_required
 def review_queue(request):
-    if not organizations_where(request.user, Action.APPROVE_RECORD).exists():
+    scope, acting = selectors.review_scope(request.user)
+    if not scope.exists():
         raise PermissionDenied
-    return render(request, "checklists/review.html", selectors.review_queue(request.user))
+    organization = _area(request) if request.GET.get("org") else None
+    context = selectors.review_queue(request.user, organization)
+    context.update({"organization": organization, "acting": acting, "total": sum(context["totals"].values())})
+    return render(request, "checklists/review.html", context)
+
+
+# Lists opened from the home page's counts; each shows its total and this many rows.
+LISTED = 300
+
+
+@login_required
+def due(request):
+    """Occurrences overdue (?when=overdue) or due soon (?when=soon) in an area, by deadline,
+    each one tap from its entry form."""
+    organization = _area(request)
+    when = request.GET.get("when") if request.GET.get("when") in selectors.DUE_WHEN else "overdue"
+    own = request.GET.get("own") == "1"
+    occurrences = selectors.occurrences_due(organization, request.user, when=when, own=own)
+    context = {
+        "organization": organization,
+        "when": when,
+        "own": own,
+        "total": occurrences.count(),
+        "occurrences": occurrences[:LISTED],
+        "submit_organizations": set(
+            organizations_where(request.user, Action.SUBMIT_RECORD).values_list("pk", flat=True)
+        ),
+        "today": timezone.localdate(),
+    }
+    return render(request, "checklists/due.html", context)
+
+
+@login_required
+def unclaimed(request):
+    organization = _area(request)
+    own = request.GET.get("own") == "1"
+    checklists = selectors.checklists_unclaimed(organization, request.user, own=own)
+    context = {
+        "organization": organization,
+        "own": own,
+        "total": checklists.count(),
+        "checklists": checklists[:LISTED],
+        "today": timezone.localdate(),
+    }
+    return render(request, "checklists/unclaimed.html", context)
+
+
+@login_required
+def returned(request):
+    organization = _area(request)
+    lists = selectors.records_returned(organization, request.user, own=request.GET.get("own") == "1")
+    context = {"organization": organization, "total": sum(queryset.count() for queryset in lists.values())}
+    context.update({name: queryset[:LISTED] for name, queryset in lists.items()})
+    return render(request, "checklists/returned.html", context)
 
 
 # --- meetings ------------------------------------------------------------------------------
@@ -574,10 +657,11 @@ def duty(request):
     organization = organization_get_visible(request.user, code) if code else None
     if organization is None:
         options = organizations_where(request.user, Action.SUBMIT_RECORD)
-        if not code and options.count() == 1:
-            organization = options.get()
-        else:
+        if code:
             raise Http404
+        if options.count() != 1:
+            return _duty_index(request)
+        organization = options.get()
     year = _year(request)
     may_submit = has_permission(request.user, Action.SUBMIT_RECORD, organization)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -616,8 +700,23 @@ def duty(request):
         ],
         "today": timezone.localdate(),
         "may_submit": may_submit,
+        "to_send": selectors.duty_months_to_send(organization, year=year).count(),
     }
     return render(request, "checklists/duty.html", context)
+
+
+def _duty_index(request):
+    """履责纪实 of the whole area for those who read it (leaders, staff above): the months
+    sent up, newest first, each opening its report and its organization's record."""
+    visible = organizations_where(request.user, Action.VIEW)
+    if not visible.exists():
+        raise PermissionDenied
+    reports = DutyReport.objects.filter(organization__in=visible).select_related("organization__parent__parent")
+    context = {
+        "total": reports.count(),
+        "reports": reports.annotate(record_count=Count("records")).order_by("-month", "organization__path")[:LISTED],
+    }
+    return render(request, "checklists/duty_index.html", context)
 
 
 @login_required

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.home import home
 from organizations.forms import LoginForm
-from organizations.views import home
 from reviews.views import vote
 
 urlpatterns = [

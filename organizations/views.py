@@ -22,11 +22,6 @@ def _visible_or_404(user, code):
 
 
 @login_required
-def home(request):
-    return render(request, "organizations/home.html", {"today": timezone.localdate()})
-
-
-@login_required
 def organization_tree(request):
     query = request.GET.get("q", "").strip()
     context = {"query": query}

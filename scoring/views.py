@@ -421,7 +421,9 @@ def panel_detail(request, pk):
 
 @login_required
 def my_sheets(request):
-    return render(request, "scoring/my_sheets.html", {"sheets": selectors.sheets_of_judge(request.user)})
+    sheets = list(selectors.sheets_of_judge(request.user))
+    still_open = sum(1 for sheet in sheets if sheet.status != SheetStatus.SUBMITTED)
+    return render(request, "scoring/my_sheets.html", {"sheets": sheets, "open": still_open})
 
 
 @login_required

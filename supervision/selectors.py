@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from organizations.models import Organization
@@ -51,19 +51,41 @@ def board(organization, user, *, today=None):
     return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
 
 
-def problems_in(organization, user, *, status=None, source=None, severity=None, today=None):
+def problems_filtered(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
+    """The problems of an area: those concerning an organization of its subtree or for which
+    a unit of it is responsible (a county department's own problems are on its board), or with
+    `unit` only those for which the organization itself is the responsible unit (what its
+    secretary signs for and rectifies); with the board's filters: "soon" = open and due within
+    REMINDER_DAYS, "extension" = waiting for a decision on an extension."""
     today = today or timezone.localdate()
-    problems = problems_visible(user).filter(within(organization, through="organization__"))
+    if unit:
+        problems = problems_visible(user).filter(responsible_unit=organization)
+    else:
+        problems = problems_visible(user).filter(
+            within(organization, through="organization__") | within(organization, through="responsible_unit__")
+        )
     if status == "open":
         problems = problems.filter(status__in=OPEN_STATUSES)
     elif status == "overdue":
         problems = problems.filter(status__in=OPEN_STATUSES, deadline__lt=today)
+    elif status == "soon":
+        problems = problems.filter(status__in=OPEN_STATUSES, deadline__gte=today, deadline__lte=due_soon_limit(today))
+    elif status == "extension":
+        problems = problems.filter(Exists(Extension.objects.filter(problem=OuterRef("pk"), decision=Decision.PENDING)))
     elif status:
         problems = problems.filter(status=status)
     if source:
         problems = problems.filter(source=source)
     if severity:
         problems = problems.filter(severity=severity)
+    return problems
+
+
+def problems_in(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
+    today = today or timezone.localdate()
+    problems = problems_filtered(
+        organization, user, status=status, source=source, severity=severity, unit=unit, today=today
+    )
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
     problems = problems.select_related("organization__parent__parent", "responsible_unit__parent__parent").order_by(
         still_open, "deadline", "pk"
@@ -243,6 +265,22 @@ def problem_actions(user, problem, permitted=None):
     return {action for action in permitted if _state_allows(problem, PAGE_ACTIONS[action][2], pending)}
 
 
+def sample_roots(user):
+    """Where a user reads the samples drawn: supervisors and staff (follow_up_roots) and the
+    leaders above, never those visited."""
+    from organizations.models import Role, RoleAssignment
+
+    paths = RoleAssignment.objects.filter(user=user, role__in=[Role.STAFF, Role.SUPERVISOR, Role.VIEWER]).values_list(
+        "organization__path", flat=True
+    )
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    if user.is_superuser:
+        condition = Q()
+    return Organization.objects.filter(condition)
+
+
 def problem_facts(organization_ids, *, today=None):
     """{organization id: {"open": n, "overdue": n}} over the problems concerning each one."""
     today = today or timezone.localdate()
@@ -291,3 +329,65 @@ def overdue_problem_counts(organization_ids, *, year, on):
         .values_list("organization_id", "n")
     )
     return dict(rows)
+
+
+# --- what a home page counts (each count opens the board with the same filter) -------------
+
+
+def home_problem_counts(organization, user, *, unit=False, today=None):
+    """Open problems of an area (or of the unit itself) by what has to happen next, overdue
+    and due soon, and extension requests waiting: one statement (as problems_filtered)."""
+    today = today or timezone.localdate()
+    problems = problems_filtered(organization, user, unit=unit, today=today)
+    still_open = Q(status__in=OPEN_STATUSES)
+    return problems.aggregate(
+        listed=Count("pk", filter=Q(status=Status.LISTED)),
+        claimed=Count("pk", filter=Q(status=Status.CLAIMED)),
+        rectifying=Count("pk", filter=Q(status=Status.RECTIFYING)),
+        submitted=Count("pk", filter=Q(status=Status.SUBMITTED)),
+        overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
+        soon=Count("pk", filter=still_open & Q(deadline__gte=today, deadline__lte=due_soon_limit(today))),
+        extension=Count(
+            "pk", filter=Q(Exists(Extension.objects.filter(problem=OuterRef("pk"), decision=Decision.PENDING)))
+        ),
+    )
+
+
+def problems_next(organization, user, *, unit=False, today=None, limit=5):
+    """The open problems of an area (or of the unit itself) with the nearest deadlines, with
+    their countdowns."""
+    today = today or timezone.localdate()
+    problems = list(
+        problems_filtered(organization, user, status="open", unit=unit, today=today)
+        .select_related("organization__parent__parent")
+        .order_by("deadline", "pk")[:limit]
+    )
+    for problem in problems:
+        problem.days_left = (problem.deadline - today).days
+    return problems
+
+
+def admonishments_to_decide(user):
+    """Admonishments recommended and not yet decided that the user decides."""
+    return (
+        Admonishment.objects.filter(
+            organization__in=organizations_where(user, Action.VIEW), outcome=Admonishment.Outcome.RECOMMENDED
+        )
+        .annotate(may_decide=admonishment_decidable(user))
+        .filter(may_decide=True)
+    )
+
+
+def supervisor_month(user, *, today=None):
+    """Follow-ups and supervision visits recorded this month in the user's area, and the
+    latest sample drawn."""
+    from .models import FollowUp, SupervisionVisit, UnannouncedSample
+
+    today = today or timezone.localdate()
+    visible = organizations_where(user, Action.VIEW)
+    first = today.replace(day=1)
+    return {
+        "follow_ups": FollowUp.objects.filter(organization__in=visible, date__gte=first).count(),
+        "visits": SupervisionVisit.objects.filter(organization__in=visible, date__gte=first).count(),
+        "sample": UnannouncedSample.objects.filter(root__in=follow_up_roots(user)).order_by("-drawn_at").first(),
+    }

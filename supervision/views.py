@@ -33,10 +33,13 @@ from .forms import (
 from .models import (
     Admonishment,
     Aspect,
+    FollowUp,
     Problem,
     Severity,
     Source,
     Status,
+    SupervisionVisit,
+    UnannouncedSample,
 )
 
 
@@ -54,13 +57,22 @@ def _root(request):
 def board(request):
     organization = _root(request)
     filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
+    # ?unit=1: only the problems for which the organization itself is the responsible unit.
+    filters["unit"] = request.GET.get("unit") == "1"
     context = {
         "organization": organization,
         "ancestors": organization_ancestors(organization, request.user),
         "rows": selectors.board(organization, request.user),
         "problems": selectors.problems_in(organization, request.user, **filters),
+        "problems_total": selectors.problems_filtered(organization, request.user, **filters).count(),
         "filters": filters,
-        "statuses": [("open", _("open")), ("overdue", _("overdue")), *Status.choices],
+        "statuses": [
+            ("open", _("open")),
+            ("overdue", _("overdue")),
+            ("soon", _("due soon")),
+            ("extension", _("extension requested")),
+            *Status.choices,
+        ],
         "sources": Source.choices,
         "severities": Severity.choices,
         "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
@@ -258,7 +270,12 @@ def problem_print(request, pk):
 def admonishments(request):
     rows = selectors.admonishments_visible(request.user).annotate(
         may_decide=selectors.admonishment_decidable(request.user)
-    )[:300]
+    )
+    pending = request.GET.get("pending") == "1"  # the home page's "to decide" count opens this
+    if pending:
+        rows = rows.filter(outcome=Admonishment.Outcome.RECOMMENDED, may_decide=True)
+    total = rows.count()
+    rows = rows[:300]
     pk = request.POST.get("pk", "") if request.method == "POST" else None
     form = AdmonishmentForm(request.POST if pk is not None else None)
     if pk is not None:
@@ -278,16 +295,30 @@ def admonishments(request):
     return render(
         request,
         "supervision/admonishments.html",
-        {"rows": rows, "form": form, "may_decide": may_decide, "outcomes": Admonishment.Outcome.choices},
+        {
+            "rows": rows,
+            "form": form,
+            "may_decide": may_decide,
+            "outcomes": Admonishment.Outcome.choices,
+            "pending": pending,
+            "total": total,
+        },
     )
 
 
 @login_required
 def follow_ups(request):
+    """Follow-ups and supervision visits in the user's area: readable by every role above
+    (leaders included, issue 14); the forms only for those who record them. ?month=1 keeps this
+    month's, as the supervisor's home counts them."""
     scope = organizations_where(request.user, Action.RECORD_FOLLOW_UP)
-    if not scope.exists():
+    may_record = scope.exists()
+    visible = organizations_where(request.user, Action.VIEW)
+    if not visible.exists():
         raise PermissionDenied
     action = request.POST.get("action") if request.method == "POST" else None
+    if action and not may_record:
+        raise PermissionDenied
     kinds = [(kind, label) for kind, label in OrganizationKind.choices]
     form = FollowUpForm(
         request.POST if action == "record" else None, scope=scope, initial={"date": timezone.localdate()}
@@ -309,18 +340,40 @@ def follow_ups(request):
         sample = _attempt(sample_form, lambda: services.sample_draw(actor=request.user, **sample_form.cleaned_data))
         if sample:
             return redirect("supervision:sample", pk=sample.pk)
+    this_month = request.GET.get("month") == "1"
+    follow_ups = FollowUp.objects.filter(organization__in=visible).select_related(
+        "organization__parent__parent", "recorded_by"
+    )
+    visits = SupervisionVisit.objects.filter(organization__in=visible).select_related(
+        "organization__parent__parent", "recorded_by"
+    )
+    if this_month:
+        first = timezone.localdate().replace(day=1)
+        follow_ups, visits = follow_ups.filter(date__gte=first), visits.filter(date__gte=first)
+    aspects = dict(Aspect.choices)
+    visit_total = visits.count()
+    visits = list(visits[:100])
+    for visit in visits:
+        visit.checks = [(aspects.get(key, key), value) for key, value in visit.answers.items()]
     context = {
-        "form": form,
-        "sample_form": sample_form,
-        "follow_ups": selectors.follow_ups_visible(request.user)[:100],
-        "samples": selectors.samples_visible(request.user)[:20],
+        "form": form if may_record else None,
+        "sample_form": sample_form if may_record else None,
+        "this_month": this_month,
+        "follow_up_total": follow_ups.count(),
+        "follow_ups": follow_ups[:100],
+        "visits": visits,
+        "visit_total": visit_total,
+        "samples": UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related(
+            "root"
+        )[:20],
     }
     return render(request, "supervision/follow_ups.html", context)
 
 
 @login_required
 def sample_detail(request, pk):
-    sample = get_object_or_404(selectors.samples_visible(request.user), pk=pk)
+    # Which villages get an unannounced visit is for the supervisors, not for those visited.
+    sample = get_object_or_404(UnannouncedSample, pk=pk, root__in=selectors.sample_roots(request.user))
     again = services.sample_choose(sample.population, sample.size, sample.seed)
     chosen = selectors.sample_chosen(sample)
     return render(
