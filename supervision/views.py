@@ -33,12 +33,10 @@ from .forms import (
 from .models import (
     Admonishment,
     Aspect,
-    FollowUp,
     Problem,
     Severity,
     Source,
     Status,
-    SupervisionVisit,
     UnannouncedSample,
 )
 
@@ -341,12 +339,8 @@ def follow_ups(request):
         if sample:
             return redirect("supervision:sample", pk=sample.pk)
     this_month = request.GET.get("month") == "1"
-    follow_ups = FollowUp.objects.filter(organization__in=visible).select_related(
-        "organization__parent__parent", "recorded_by"
-    )
-    visits = SupervisionVisit.objects.filter(organization__in=visible).select_related(
-        "organization__parent__parent", "recorded_by"
-    )
+    follow_ups = selectors.follow_ups_visible(request.user)
+    visits = selectors.visits_visible(request.user)
     if this_month:
         first = timezone.localdate().replace(day=1)
         follow_ups, visits = follow_ups.filter(date__gte=first), visits.filter(date__gte=first)
