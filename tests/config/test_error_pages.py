@@ -4,8 +4,8 @@ Django's English technical pages that list the URL patterns or show settings and
 import pytest
 from django.urls import path
 
+from config.home import home
 from organizations.models import Role
-from organizations.views import home
 
 
 def failing_view(request):
