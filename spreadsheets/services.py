@@ -54,8 +54,8 @@ def sheet_key(name):
 
 
 def _find_header(first_rows, importer):
-    """(row number, {column key: index}, ignored headers) of the first row among `first_rows`
-    holding every required header, or (None, best row number, found headers, missing)."""
+    """(row number, header keys) of the first row among `first_rows` holding every required
+    header, or (None, (hits, row number, headers found)) for the row that came closest."""
     wanted = {header_key(column.header): column for column in importer.columns}
     required = {key for key, column in wanted.items() if column.required}
     best = (0, None, [])
@@ -70,7 +70,8 @@ def _find_header(first_rows, importer):
 
 
 def _header_columns(number, keys, importer, context):
-    """{column key: index} from a header row, or None after reporting what is missing."""
+    """({column key: index}, ignored headers) from a header row, or (None, []) after reporting
+    the columns it lacks."""
     index = {}
     for position, key in enumerate(keys):
         if key and key not in index:
