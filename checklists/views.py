@@ -94,6 +94,7 @@ def template_create(request):
 
 def _template_for(user, pk):
     template = get_object_or_404(ChecklistTemplate.objects.select_related("owner"), pk=pk)
+    _visible(user, template.owner)  # another area's template is not shown to exist
     require_permission(user, Action.CREATE_TEMPLATE, template.owner)
     return template
 
@@ -286,7 +287,7 @@ def _organization_attachments(organization):
 @login_required
 def entry_create(request, occurrence_pk):
     occurrence = get_object_or_404(Occurrence.objects.select_related("item__checklist__organization"), pk=occurrence_pk)
-    organization = occurrence.item.checklist.organization
+    organization = _visible(request.user, occurrence.item.checklist.organization)
     require_permission(request.user, Action.SUBMIT_RECORD, organization)
     attachments = Attachment.objects.filter(organization=organization)
     form = EntryForm(

@@ -107,8 +107,9 @@ def test_issuing_is_for_the_templates_owner_only(world, people, branch_template,
     from organizations.models import Role
 
     client.force_login(user_with_role(Role.STAFF, world.county_b))
-    assert _issue(client, branch_template, world.county_b).status_code == 403
-    assert client.get(reverse("checklists:issue_status", args=[branch_template.pk])).status_code == 403
+    # another county's template is not shown to exist (issue 13, 7)
+    assert _issue(client, branch_template, world.county_b).status_code == 404
+    assert client.get(reverse("checklists:issue_status", args=[branch_template.pk])).status_code == 404
     client.force_login(people.staff)
     page = _issue(client, branch_template, world.county_b).content.decode()  # outside the staff's area
     assert IssueRun.objects.count() == 0
