@@ -95,6 +95,7 @@ def template_create(request):
 
 def _template_for(user, pk):
     template = get_object_or_404(ChecklistTemplate.objects.select_related("owner__parent__parent"), pk=pk)
+    _visible(user, template.owner)  # another area's template is not shown to exist
     require_permission(user, Action.CREATE_TEMPLATE, template.owner)
     return template
 
@@ -308,7 +309,7 @@ def entry_create(request, occurrence_pk):
     occurrence = get_object_or_404(
         Occurrence.objects.select_related("item__checklist__organization__parent__parent"), pk=occurrence_pk
     )
-    organization = occurrence.item.checklist.organization
+    organization = _visible(request.user, occurrence.item.checklist.organization)
     require_permission(request.user, Action.SUBMIT_RECORD, organization)
     attachments = selectors.attachments_of(organization)
     form = EntryForm(
