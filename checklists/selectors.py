@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, Round, TruncMonth
@@ -374,7 +375,10 @@ def completion_scores(checklists, *, on):
         .values("item_checklist", "score_h", "override_h", "share_h", "required", "on_time", "late_done")
         .order_by()
     )
-    inner, params = items.query.sql_with_params()
+    try:
+        inner, params = items.query.sql_with_params()
+    except EmptyResultSet:  # no checklist at all (e.g. pk__in=[])
+        return {}
     sql = f"""
         SELECT item_checklist,
                SUM(CASE WHEN override_h IS NOT NULL THEN override_h * {PERIODS_LCM * 100}

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 # A run that has given no sign of life for this long lost its worker: a new run may start.
 STALE_RUN = timedelta(minutes=15)
-PROJECT_INDICATORS = [("CX", "创新性", 40), ("QZ", "前瞻性", 30), ("SX", "实效性", 30)]
+PROJECT_INDICATORS = [("XM01", "创新性", 40), ("XM02", "前瞻性", 30), ("XM03", "实效性", 30)]
 
 
 def _save(instance, *, actor, reason):

@@ -55,14 +55,16 @@ def records(world, user_with_role):
         absences=[],
         minutes="会议纪要",
     )
+    # Last month's duty records: a month is sent up from its last day on.
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     checklist_services.duty_record_add(
         actor=secretary,
         organization=world.village_a1a,
-        date=today.replace(day=1),
+        date=last_month,
         kind=DutyKind.HEART_TALK,
         content="谈心谈话",
     )
-    checklist_services.duty_report_submit(actor=secretary, organization=world.village_a1a, month=today.replace(day=1))
+    checklist_services.duty_report_submit(actor=secretary, organization=world.village_a1a, month=last_month)
     problem = supervision_services.problem_list(
         actor=supervisor,
         organization=world.village_a1a,

@@ -24,6 +24,7 @@ ALLOWED = {
     "WPS",
     "CSV",
     "xlsx",
+    "csv",
     "xls",
     "docx",
     "pptx",

@@ -31,8 +31,8 @@ OWN_RECORD = {
     ("spreadsheets", "import_job_create"): "requester",  # the job; the rows it imports keep history
     ("spreadsheets", "export_job_create"): "requester",
 }
-# Moves a job of the requester's own on (checked to be the requester); its apply is checked below.
-JOB_STEPS = {("spreadsheets", "import_job_confirm")}
+# Move a job of the requester's own on (checked to be the requester); its apply is checked below.
+JOB_STEPS = {("spreadsheets", "import_job_confirm"), ("spreadsheets", "import_job_retry")}
 
 
 def _functions(path):
