@@ -128,9 +128,19 @@ def checklists_of_template(template, user, *, today=None):
     today = today or timezone.localdate()
     return (
         Checklist.objects.filter(template=template, organization__in=organizations_where(user, Action.VIEW))
-        .select_related("organization", "claimed_by")
+        .select_related("organization__parent__parent", "claimed_by")
         .annotate(**_occurrence_counts("items__occurrences__", today))
         .order_by("organization__path")
+    )
+
+
+def checklists_unclaimed_late(template, user, *, today=None):
+    """The template's checklists in the user's area still not claimed after the claim deadline."""
+    return Checklist.objects.filter(
+        template=template,
+        organization__in=organizations_where(user, Action.VIEW),
+        claimed_at__isnull=True,
+        claim_deadline__lt=today or timezone.localdate(),
     )
 
 
@@ -154,21 +164,27 @@ def claim_differences(checklist):
 
 
 def review_queue(user):
-    """Entries, meeting records and duty reports waiting for this reviewer (staff or clerk above)."""
+    """Entries, meeting records and duty reports waiting for this reviewer (staff or clerk
+    above), oldest first: whole querysets, each page of the queue paginates and counts them."""
     scope = organizations_where(user, Action.APPROVE_RECORD)
     waiting = {"status": ReviewStatus.SUBMITTED, "organization__in": scope}
     return {
         "entries": LedgerEntry.objects.filter(meeting__isnull=True, **waiting)
-        .select_related("organization", "occurrence__item", "submitted_by")
-        .order_by("submitted_at")[:200],
+        .select_related("organization__parent__parent", "occurrence__item", "submitted_by")
+        .order_by("submitted_at", "pk"),
         "meetings": MeetingRecord.objects.filter(**waiting)
-        .select_related("organization", "submitted_by")
-        .order_by("submitted_at")[:200],
+        .select_related("organization__parent__parent", "submitted_by")
+        .order_by("submitted_at", "pk"),
         "duty_reports": DutyReport.objects.filter(**waiting)
-        .select_related("organization", "submitted_by")
+        .select_related("organization__parent__parent", "submitted_by")
         .annotate(record_count=Count("records"))
-        .order_by("submitted_at")[:200],
+        .order_by("submitted_at", "pk"),
     }
+
+
+def review_queue_count(user):
+    """How many records wait for this reviewer, in all (counted in the database)."""
+    return sum(queryset.count() for queryset in review_queue(user).values())
 
 
 def duty_year(organization, year):

@@ -7,11 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
+from organizations.listing import page_of
 from organizations.models import Organization, Person
 from organizations.permissions import Action, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
+from organizations.subtree import within
 
 from . import selectors, services
+from .filters import IssuedFilter, MeetingFilter, WaitingFilter
 from .forms import (
     ClaimForm,
     CopyForm,
@@ -60,23 +63,18 @@ def home(request):
     mine = list(selectors.checklists_of_my_organizations(user, year=year))
     for checklist in mine:
         checklist.status, checklist.mark = selectors.status_of(checklist)
-    queue = selectors.review_queue(user)
     context = {
         "year": year,
         "mine": mine,
         "templates": selectors.templates_manageable(user).filter(year=year),
         "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
-        "review_count": sum(len(rows) for rows in queue.values()),
+        "review_count": selectors.review_queue_count(user),
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
     }
     return render(request, "checklists/home.html", context)
 
 
 # --- templates -----------------------------------------------------------------------------
-
-
-# A template page lists this many issued checklists; the whole list is the status export.
-CHECKLISTS_LISTED = 300
 
 
 @login_required
@@ -130,7 +128,10 @@ def template_detail(request, pk):
         if copy:
             messages.success(request, _("The checklist has been copied forward."))
             return redirect("checklists:template", pk=copy.pk)
-    checklists = list(selectors.checklists_of_template(template, user)[:CHECKLISTS_LISTED])
+    issued = selectors.checklists_of_template(template, user)
+    filterset = IssuedFilter(request.GET, issued, scope=organizations_where(user, Action.VIEW))
+    page = page_of(request, filterset.qs)
+    checklists = list(page.object_list)
     for checklist in checklists:
         checklist.status, checklist.mark = selectors.status_of(checklist)
     context = {
@@ -138,7 +139,9 @@ def template_detail(request, pk):
         "items": template.items.all(),
         "score_total": sum(item.score for item in template.items.all()),
         "checklists": checklists,
-        "unclaimed_overdue": sum(1 for c in checklists if not c.is_claimed and c.claim_deadline < timezone.localdate()),
+        "page": page,
+        "filter": filterset,
+        "unclaimed_overdue": selectors.checklists_unclaimed_late(template, user).count(),
         "item_form": item_form,
         "issue_form": issue_form,
         "copy_form": copy_form,
@@ -403,7 +406,13 @@ def attachment_download(request, pk):
 def review_queue(request):
     if not organizations_where(request.user, Action.APPROVE_RECORD).exists():
         raise PermissionDenied
-    return render(request, "checklists/review.html", selectors.review_queue(request.user))
+    scope = organizations_where(request.user, Action.VIEW)
+    context = {}
+    for kind, queryset in selectors.review_queue(request.user).items():
+        filterset = WaitingFilter(request.GET, queryset, scope=scope)
+        context[kind] = page_of(request, filterset.qs, param=f"{kind}_page")
+    context["filter"] = filterset
+    return render(request, "checklists/review.html", context)
 
 
 # --- meetings ------------------------------------------------------------------------------
@@ -509,13 +518,23 @@ def meetings_of(request, code):
     organization = organization_get_visible(request.user, code)
     if organization is None:
         raise Http404
-    meetings = MeetingRecord.objects.filter(organization=organization).order_by("-date")[:200]
+    # The organization's own meetings, or its whole subtree's for an organization above.
+    filterset = MeetingFilter(
+        request.GET,
+        MeetingRecord.objects.filter(within(organization, through="organization__"))
+        .select_related("organization__parent__parent")
+        .order_by("-date", "-pk"),
+        scope=organizations_where(request.user, Action.VIEW),
+    )
+    page = page_of(request, filterset.qs)
     return render(
         request,
         "checklists/meetings.html",
         {
             "organization": organization,
-            "meetings": meetings,
+            "meetings": page.object_list,
+            "page": page,
+            "filter": filterset,
             "may_submit": has_permission(request.user, Action.SUBMIT_RECORD, organization),
         },
     )

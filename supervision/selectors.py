@@ -7,7 +7,7 @@ from django.utils import timezone
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import history_timeline
-from organizations.subtree import children_with_rollup, rollup_by_child, within
+from organizations.subtree import children_with_rollup, rollup_by_child
 
 from .models import (
     OPEN_STATUSES,
@@ -46,21 +46,25 @@ def board(organization, user, *, today=None):
     return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
 
 
-def problems_in(organization, user, *, status=None, source=None, severity=None, today=None):
-    today = today or timezone.localdate()
-    problems = problems_visible(user).filter(within(organization, through="organization__"))
-    if status == "open":
-        problems = problems.filter(status__in=OPEN_STATUSES)
-    elif status == "overdue":
-        problems = problems.filter(status__in=OPEN_STATUSES, deadline__lt=today)
-    elif status:
-        problems = problems.filter(status=status)
-    if source:
-        problems = problems.filter(source=source)
-    if severity:
-        problems = problems.filter(severity=severity)
+def problems_filtered(user, data=None):
+    """The problems the user sees, filtered by supervision.filters.ProblemFilter on `data` (a
+    query string), open ones first by deadline unless sorted otherwise. Returns the FilterSet:
+    its `qs` is the whole list (the page paginates it; nothing is cut off)."""
+    from .filters import ProblemFilter
+
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    problems = problems.select_related("organization", "responsible_unit").order_by(still_open, "deadline", "pk")[:300]
+    problems = (
+        problems_visible(user)
+        .select_related("organization__parent__parent", "responsible_unit")
+        .order_by(still_open, "deadline", "pk")
+    )
+    return ProblemFilter(data, problems, scope=organizations_where(user, Action.VIEW))
+
+
+def with_countdown(problems, *, today=None):
+    """Days left and the traffic-light colour of each problem of a page."""
+    today = today or timezone.localdate()
+    problems = list(problems)
     for problem in problems:
         problem.days_left = (problem.deadline - today).days
         problem.colour = (

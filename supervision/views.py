@@ -8,11 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
+from organizations.listing import page_of
 from organizations.models import Organization, OrganizationKind
 from organizations.permissions import Action, has_permission, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
+from organizations.subtree import within
 
 from . import selectors, services
+from .filters import AdmonishmentFilter, NoticeFilter
 from .forms import (
     AdmonishmentForm,
     CancelForm,
@@ -36,9 +39,6 @@ from .models import (
     FollowUp,
     Problem,
     RectificationPlan,
-    Severity,
-    Source,
-    Status,
     UnannouncedSample,
 )
 
@@ -55,17 +55,19 @@ def _root(request):
 
 @login_required
 def board(request):
-    organization = _root(request)
-    filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
+    filterset = selectors.problems_filtered(request.user, request.GET)
+    filterset.form.is_valid()
+    # The organization filtered by is the board's root; without one, the user's top organization.
+    organization = filterset.form.cleaned_data.get("org") or _root(request)
+    page = page_of(request, filterset.qs.filter(within(organization, through="organization__")))
     context = {
         "organization": organization,
         "ancestors": organization_ancestors(organization),
         "rows": selectors.board(organization, request.user),
-        "problems": selectors.problems_in(organization, request.user, **filters),
-        "filters": filters,
-        "statuses": [("open", _("open")), ("overdue", _("overdue")), *Status.choices],
-        "sources": Source.choices,
-        "severities": Severity.choices,
+        "filter": filterset,
+        "page": page,
+        "problems": selectors.with_countdown(page.object_list),
+        "export_filters": filterset.query_string(),
         "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
     }
     return render(request, "supervision/board.html", context)
@@ -291,9 +293,16 @@ def problem_print(request, pk):
 
 @login_required
 def admonishments(request):
-    rows = selectors.admonishments_visible(request.user).annotate(
-        may_decide=selectors.admonishment_decidable(request.user)
-    )[:300]
+    scope = organizations_where(request.user, Action.VIEW)
+    filterset = AdmonishmentFilter(
+        request.GET,
+        selectors.admonishments_visible(request.user).annotate(
+            may_decide=selectors.admonishment_decidable(request.user)
+        ),
+        scope=scope,
+    )
+    page = page_of(request, filterset.qs)
+    rows = page.object_list
     pk = request.POST.get("pk", "") if request.method == "POST" else None
     form = AdmonishmentForm(request.POST if pk is not None else None)
     if pk is not None:
@@ -305,13 +314,22 @@ def admonishments(request):
         if form.is_valid():
             services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data)
             messages.success(request, _("Saved."))
-            return redirect("supervision:admonishments")
+            return redirect(request.get_full_path())
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     may_decide = {row.pk for row in rows if row.may_decide}
     return render(
         request,
         "supervision/admonishments.html",
-        {"rows": rows, "form": form, "may_decide": may_decide, "outcomes": Admonishment.Outcome.choices},
+        {
+            "rows": rows,
+            "page": page,
+            "filter": filterset,
+            "export_root": filterset.form.cleaned_data.get("org") or scope.order_by("path").first(),
+            "export_filters": filterset.query_string(),
+            "form": form,
+            "may_decide": may_decide,
+            "outcomes": Admonishment.Outcome.choices,
+        },
     )
 
 
@@ -345,10 +363,18 @@ def follow_ups(request):
     context = {
         "form": form,
         "sample_form": sample_form,
-        "follow_ups": FollowUp.objects.filter(
-            organization__in=organizations_where(request.user, Action.VIEW)
-        ).select_related("organization", "recorded_by")[:100],
-        "samples": UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user))[:20],
+        "page": page_of(
+            request,
+            FollowUp.objects.filter(organization__in=organizations_where(request.user, Action.VIEW)).select_related(
+                "organization__parent__parent", "recorded_by"
+            ),
+        ),
+        "samples": page_of(
+            request,
+            UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user)).select_related("root"),
+            param="samples_page",
+            per_page=20,
+        ),
     }
     return render(request, "supervision/follow_ups.html", context)
 
@@ -428,8 +454,14 @@ def notices(request):
                 return redirect("supervision:notice", pk=notice.pk)
     elif request.method == "POST":
         raise PermissionDenied
+    filterset = NoticeFilter(
+        request.GET, selectors.notices_visible(request.user), scope=organizations_where(request.user, Action.VIEW)
+    )
+    page = page_of(request, filterset.qs)
     return render(
-        request, "supervision/notices.html", {"form": form, "notices": selectors.notices_visible(request.user)[:200]}
+        request,
+        "supervision/notices.html",
+        {"form": form, "notices": page.object_list, "page": page, "filter": filterset},
     )
 
 

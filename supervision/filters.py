@@ -1,0 +1,75 @@
+"""Filters of the problem lists (organizations.listing): the board's problems and the
+admonishments, shared by each list page and its export."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.listing import AreaFilterSet, DeadlineColourFilter, MonthFilter, OrganizationFilter, YearFilter
+
+from .models import OPEN_STATUSES, Admonishment, Notice, Problem, Severity, Source, Status
+
+STILL_OPEN = Q(status__in=OPEN_STATUSES)
+PROBLEM_STATES = [("open", _("open")), ("overdue", _("overdue")), *Status.choices]
+
+
+class ProblemFilter(AreaFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=PROBLEM_STATES, empty_label=_("all states"), method="filter_status"
+    )
+    source = django_filters.ChoiceFilter(label=_("source"), choices=Source.choices, empty_label=_("all sources"))
+    severity = django_filters.ChoiceFilter(label=_("severity"), choices=Severity.choices, empty_label=_("any severity"))
+    colour = DeadlineColourFilter(field_name="deadline", still_open=STILL_OPEN)
+    year = YearFilter(field_name="year")
+    found = MonthFilter(field_name="found_on", label=_("found in"))
+    sort = django_filters.OrderingFilter(
+        label=_("sort by"),
+        empty_label=_("open first, by deadline"),
+        fields=[("deadline", "deadline"), ("found_on", "found"), ("organization__path", "organization")],
+        field_labels={"deadline": _("deadline"), "found_on": _("found on"), "organization__path": _("organization")},
+    )
+
+    class Meta:
+        model = Problem
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(STILL_OPEN)
+        if value == "overdue":
+            return queryset.filter(STILL_OPEN, deadline__lt=timezone.localdate())
+        return queryset.filter(status=value)
+
+
+class AdmonishmentFilter(AreaFilterSet):
+    outcome = django_filters.ChoiceFilter(
+        label=_("decision"), choices=Admonishment.Outcome.choices, empty_label=_("any decision")
+    )
+    year = YearFilter(field_name="missed_on__year")
+    month = MonthFilter(field_name="missed_on", label=_("due since"))
+    sort = django_filters.OrderingFilter(
+        label=_("sort by"),
+        empty_label=_("newest first"),
+        fields=[("missed_on", "date"), ("organization__path", "organization")],
+        field_labels={"missed_on": _("due since"), "organization__path": _("organization")},
+    )
+
+    class Meta:
+        model = Admonishment
+        fields = []
+
+
+class NoticeFilter(AreaFilterSet):
+    org = OrganizationFilter(through="issuer__", label=_("issued by"))
+    year = YearFilter(field_name="year")
+    sort = django_filters.OrderingFilter(
+        label=_("sort by"),
+        empty_label=_("newest first"),
+        fields=[("issued_on", "date"), ("sequence", "number")],
+        field_labels={"issued_on": _("issued on"), "sequence": _("number")},
+    )
+
+    class Meta:
+        model = Notice
+        fields = []
