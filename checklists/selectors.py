@@ -134,6 +134,19 @@ def checklists_of_template(template, user, *, today=None):
     )
 
 
+def checklists_matching(user, query):
+    """Issued checklists in the user's area whose list's name or organization's name holds the words."""
+    query = query.strip()
+    if not query:
+        return Checklist.objects.none()
+    return (
+        Checklist.objects.filter(organization__in=organizations_where(user, Action.VIEW))
+        .filter(Q(template__name__contains=query) | Q(organization__name__contains=query))
+        .select_related("template", "organization__parent__parent")
+        .order_by("-template__year", "organization__path", "pk")
+    )
+
+
 def checklists_unclaimed_late(template, user, *, today=None):
     """The template's checklists in the user's area still not claimed after the claim deadline."""
     return Checklist.objects.filter(

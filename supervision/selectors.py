@@ -105,6 +105,33 @@ def admonishment_decidable(user):
     )
 
 
+def problems_matching(user, query):
+    """Problems the user sees whose description or category holds the words, open ones first."""
+    query = query.strip()
+    if not query:
+        return Problem.objects.none()
+    still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        problems_visible(user)
+        .filter(Q(description__contains=query) | Q(category__contains=query))
+        .select_related("organization__parent__parent")
+        .order_by(still_open, "deadline", "pk")
+    )
+
+
+def notices_matching(user, query):
+    """通报 the user sees by title or document prefix."""
+    query = query.strip()
+    if not query:
+        return Notice.objects.none()
+    return (
+        Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW))
+        .filter(Q(title__contains=query) | Q(prefix__contains=query))
+        .select_related("issuer")
+        .order_by("-year", "-sequence")
+    )
+
+
 def notices_visible(user):
     return Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW)).prefetch_related(
         "entries__organization"
