@@ -215,6 +215,25 @@ def checklist_detail(request, pk):
 
 
 @login_required
+def checklist_print(request, pk):
+    """The signed checklist for the file: its items with the persons responsible, the
+    signature and when it was signed (issue 14, point 5)."""
+    checklist = get_object_or_404(
+        Checklist.objects.select_related("template__owner", "organization__parent__parent", "claimed_by"), pk=pk
+    )
+    _visible(request.user, checklist.organization)
+    return render(
+        request,
+        "checklists/checklist_print.html",
+        {
+            "checklist": checklist,
+            "items": selectors.checklist_items(checklist),
+            "printed_on": timezone.localdate(),
+        },
+    )
+
+
+@login_required
 def item_detail(request, pk):
     item = get_object_or_404(
         ChecklistItem.objects.select_related("checklist__organization", "checklist__template", "responsible"), pk=pk
@@ -629,9 +648,6 @@ def progress(request):
         child.rate = selectors.rate(child.done, child.due)
     summary = selectors.progress_summary(organization, year=year)
     months = selectors.progress_by_month(organization, year=year)
-    peak = max([row["due"] for row in months] or [1])
-    for row in months:
-        row["due_pct"], row["done_pct"] = row["due"] * 100 // peak, row["done"] * 100 // peak
     context = {
         "organization": organization,
         "year": year,

@@ -3,11 +3,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import history_timeline
-from organizations.subtree import children_with_rollup, rollup_by_child
+from organizations.subtree import children_with_rollup, rollup_by_child, within
 
 from .models import (
     OPEN_STATUSES,
@@ -42,8 +43,37 @@ def board(organization, user, *, today=None):
         overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
         closed=Count("pk", filter=Q(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
     )
-    children = Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
+    children = Organization.objects.filter(
+        parent=organization, pk__in=organizations_where(user, Action.VIEW)
+    ).select_related("parent__parent")
     return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
+
+
+def problem_states(organization, user, *, today=None):
+    """[(label, count, tone)] of the problems of the organization's subtree by state, overdue
+    ones apart (red), from one grouped query; every state is listed, with zero if need be."""
+    today = today or timezone.localdate()
+    counts = {
+        (row["status"], row["late"]): row["n"]
+        for row in problems_visible(user)
+        .filter(within(organization, through="organization__"))
+        .annotate(
+            late=Case(
+                When(status__in=OPEN_STATUSES, deadline__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values("status", "late")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    overdue = sum(n for (status, late), n in counts.items() if late)
+    states = [
+        (label, sum(n for (s, late), n in counts.items() if s == status and not late), "")
+        for status, label in Status.choices
+    ]
+    return [(_("overdue"), overdue, "red"), *states]
 
 
 def problems_filtered(user, data=None):

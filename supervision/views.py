@@ -36,6 +36,7 @@ from .models import (
     Admonishment,
     Aspect,
     Decision,
+    Extension,
     FollowUp,
     Problem,
     RectificationPlan,
@@ -59,17 +60,27 @@ def board(request):
     filterset.form.is_valid()
     # The organization filtered by is the board's root; without one, the user's top organization.
     organization = filterset.form.cleaned_data.get("org") or _root(request)
-    page = page_of(request, filterset.qs.filter(within(organization, through="organization__")))
+    printing = bool(request.GET.get("print"))
+    page = page_of(
+        request, filterset.qs.filter(within(organization, through="organization__")), per_page=500 if printing else 50
+    )
     context = {
         "organization": organization,
         "ancestors": organization_ancestors(organization),
         "rows": selectors.board(organization, request.user),
+        "states": selectors.problem_states(organization, request.user),
         "filter": filterset,
         "page": page,
         "problems": selectors.with_countdown(page.object_list),
         "export_filters": filterset.query_string(),
         "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
     }
+    if printing:
+        context["printed_on"] = timezone.localdate()
+        context["totals"] = {
+            key: sum(getattr(row, key) for row in context["rows"]) for key in ["open", "overdue", "closed"]
+        }
+        return render(request, "supervision/board_print.html", context)
     return render(request, "supervision/board.html", context)
 
 
@@ -288,6 +299,18 @@ def problem_print(request, pk):
             "extensions": problem.extensions.select_related("decided_by"),
             "printed_on": timezone.localdate(),
         },
+    )
+
+
+@login_required
+def extension_print(request, pk):
+    """延期审批单: one extension request and its decision, for signing and the file."""
+    extension = get_object_or_404(Extension.objects.select_related("requested_by", "decided_by"), pk=pk)
+    problem = _problem_for(request.user, extension.problem_id)
+    return render(
+        request,
+        "supervision/extension_print.html",
+        {"extension": extension, "problem": problem, "printed_on": timezone.localdate()},
     )
 
 
