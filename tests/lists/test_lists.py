@@ -261,3 +261,13 @@ def test_each_list_page_keeps_its_query_count_as_the_data_grows(world, user_with
     few = queries()
     grow(30)
     assert queries() == few
+
+
+def test_the_inbox_pages_beyond_its_old_cut_of_100(world, staff, client):
+    from notifications.models import Notification
+
+    Notification.objects.bulk_create(Notification(user=staff, title=f"提醒{n}") for n in range(120))
+    client.force_login(staff)
+    page = client.get(reverse("notifications:inbox"), {"page": 3})
+    assert page.context["page"].paginator.count == 120
+    assert len(page.context["notifications"]) == 120 - 2 * PER_PAGE
