@@ -230,6 +230,7 @@ def progress_by_child(organization, user, *, year, today=None):
     children = (
         Organization.objects.filter(parent=organization)
         .filter(pk__in=organizations_where(user, Action.VIEW))
+        .select_related("parent__parent")
         .order_by("code")
     )
     return children_with_rollup(children, rollup, {"due": 0, "done": 0, "overdue": 0, "total": 0})

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.listing import AreaFilterSet, DeadlineColourFilter, MonthFilter, OrganizationFilter, YearFilter
 
-from .models import OPEN_STATUSES, Admonishment, Notice, Problem, Severity, Source, Status
+from .models import OPEN_STATUSES, Admonishment, FollowUp, FollowUpMethod, Notice, Problem, Severity, Source, Status
 
 STILL_OPEN = Q(status__in=OPEN_STATUSES)
 PROBLEM_STATES = [("open", _("open")), ("overdue", _("overdue")), *Status.choices]
@@ -57,6 +57,21 @@ class AdmonishmentFilter(AreaFilterSet):
 
     class Meta:
         model = Admonishment
+        fields = []
+
+
+class FollowUpFilter(AreaFilterSet):
+    method = django_filters.ChoiceFilter(label=_("method"), choices=FollowUpMethod.choices, empty_label=_("any method"))
+    month = MonthFilter(field_name="date")
+    sort = django_filters.OrderingFilter(
+        label=_("sort by"),
+        empty_label=_("newest first"),
+        fields=[("date", "date"), ("organization__path", "organization")],
+        field_labels={"date": _("date"), "organization__path": _("organization")},
+    )
+
+    class Meta:
+        model = FollowUp
         fields = []
 
 

@@ -15,7 +15,7 @@ from organizations.selectors import organization_ancestors, organization_get_vis
 from organizations.subtree import within
 
 from . import selectors, services
-from .filters import AdmonishmentFilter, NoticeFilter
+from .filters import AdmonishmentFilter, FollowUpFilter, NoticeFilter
 from .forms import (
     AdmonishmentForm,
     CancelForm,
@@ -383,15 +383,17 @@ def follow_ups(request):
         sample = _attempt(sample_form, lambda: services.sample_draw(actor=request.user, **sample_form.cleaned_data))
         if sample:
             return redirect("supervision:sample", pk=sample.pk)
+    visible = organizations_where(request.user, Action.VIEW)
+    follow_up_filter = FollowUpFilter(
+        request.GET,
+        FollowUp.objects.filter(organization__in=visible).select_related("organization__parent__parent", "recorded_by"),
+        scope=visible,
+    )
     context = {
         "form": form,
         "sample_form": sample_form,
-        "page": page_of(
-            request,
-            FollowUp.objects.filter(organization__in=organizations_where(request.user, Action.VIEW)).select_related(
-                "organization__parent__parent", "recorded_by"
-            ),
-        ),
+        "page": page_of(request, follow_up_filter.qs),
+        "filter": follow_up_filter,
         "samples": page_of(
             request,
             UnannouncedSample.objects.filter(root__in=selectors.follow_up_roots(request.user)).select_related("root"),

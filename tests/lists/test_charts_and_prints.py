@@ -146,3 +146,24 @@ def test_the_board_of_an_area_prints_every_child_and_the_totals(world, staff, cl
     assert page.templates[0].name == "supervision/board_print.html"
     assert page.context["totals"] == {"open": 3, "overdue": 3, "closed": 0}
     assert len(page.context["problems"]) == Problem.objects.count()
+
+
+@pytest.mark.parametrize("page_name", ["checklists:progress", "supervision:board"])
+def test_charted_pages_keep_their_query_count_as_villages_are_added(world, staff, client, page_name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import OrganizationKind
+    from tests.organizations.factories import OrganizationFactory
+
+    client.force_login(staff)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(page_name), {"org": "A1"}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for number in range(5):
+        OrganizationFactory(code=f"A1v{number}", kind=OrganizationKind.VILLAGE, parent=world.town_a1)
+    assert queries() == few
