@@ -5,8 +5,9 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from organizations.listing import AreaFilterSet, MonthFilter
+from organizations.listing import AreaFilterSet, MonthFilter, SortFilter
 
 from .models import Checklist, MeetingKind, MeetingRecord, ReviewStatus
 
@@ -15,7 +16,7 @@ class WaitingFilter(AreaFilterSet):
     """The review queue: by organization (with its subtree) and the month submitted."""
 
     month = MonthFilter(field_name="submitted_at__date", label=_("submitted in"))
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("oldest first"),
         fields=[("submitted_at", "submitted"), ("organization__path", "organization")],
@@ -31,7 +32,7 @@ class MeetingFilter(AreaFilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=ReviewStatus.choices, empty_label=_("all states"))
     kind = django_filters.ChoiceFilter(label=_("meeting"), choices=MeetingKind.choices, empty_label=_("all meetings"))
     month = MonthFilter(field_name="date")
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("newest first"),
         fields=[("date", "date"), ("topic", "topic")],
@@ -43,7 +44,11 @@ class MeetingFilter(AreaFilterSet):
         fields = []
 
 
-CLAIM_STATES = [("claimed", _("claimed")), ("unclaimed", _("not claimed")), ("late", _("not claimed by the deadline"))]
+CLAIM_STATES = [
+    ("claimed", pgettext_lazy("state", "claimed")),
+    ("unclaimed", _("not claimed")),
+    ("late", _("not claimed by the deadline")),
+]
 
 
 class IssuedFilter(AreaFilterSet):
@@ -58,7 +63,7 @@ class IssuedFilter(AreaFilterSet):
         empty_label=_("any deadline"),
         method="filter_colour",
     )
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("by organization"),
         fields=[("organization__path", "organization"), ("overdue_count", "overdue"), ("claimed_at", "claimed")],

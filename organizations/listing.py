@@ -107,6 +107,12 @@ class DeadlineColourFilter(django_filters.ChoiceFilter):
         return queryset.filter(deadline_colour_condition(value, field=self.field_name, still_open=self.still_open))
 
 
+class SortFilter(django_filters.OrderingFilter):
+    """django-filter's OrderingFilter, with the descending choices named in our own words."""
+
+    descending_fmt = _("%s, last first")
+
+
 class AreaFilterSet(django_filters.FilterSet):
     """A list's filters: `org` (with its subtree, within `scope`) and whatever the subclass
     declares; `sort` where the subclass declares an OrderingFilter of that name."""

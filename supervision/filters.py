@@ -6,7 +6,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.listing import AreaFilterSet, DeadlineColourFilter, MonthFilter, OrganizationFilter, YearFilter
+from organizations.listing import (
+    AreaFilterSet,
+    DeadlineColourFilter,
+    MonthFilter,
+    OrganizationFilter,
+    SortFilter,
+    YearFilter,
+)
 
 from .models import OPEN_STATUSES, Admonishment, FollowUp, FollowUpMethod, Notice, Problem, Severity, Source, Status
 
@@ -23,7 +30,7 @@ class ProblemFilter(AreaFilterSet):
     colour = DeadlineColourFilter(field_name="deadline", still_open=STILL_OPEN)
     year = YearFilter(field_name="year")
     found = MonthFilter(field_name="found_on", label=_("found in"))
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("open first, by deadline"),
         fields=[("deadline", "deadline"), ("found_on", "found"), ("organization__path", "organization")],
@@ -48,7 +55,7 @@ class AdmonishmentFilter(AreaFilterSet):
     )
     year = YearFilter(field_name="missed_on__year")
     month = MonthFilter(field_name="missed_on", label=_("due since"))
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("newest first"),
         fields=[("missed_on", "date"), ("organization__path", "organization")],
@@ -63,7 +70,7 @@ class AdmonishmentFilter(AreaFilterSet):
 class FollowUpFilter(AreaFilterSet):
     method = django_filters.ChoiceFilter(label=_("method"), choices=FollowUpMethod.choices, empty_label=_("any method"))
     month = MonthFilter(field_name="date")
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("newest first"),
         fields=[("date", "date"), ("organization__path", "organization")],
@@ -78,7 +85,7 @@ class FollowUpFilter(AreaFilterSet):
 class NoticeFilter(AreaFilterSet):
     org = OrganizationFilter(through="issuer__", label=_("issued by"))
     year = YearFilter(field_name="year")
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("sort by"),
         empty_label=_("newest first"),
         fields=[("issued_on", "date"), ("sequence", "number")],

@@ -39,7 +39,7 @@ def completion_chart(children, year=None, name="completion"):
             shown = "—"
         else:
             shown = f"{child.rate}%"
-        bars.append((_name(child), child.rate, shown, "red" if child.overdue else "green"))
+        bars.append((_name(child), child.rate, shown, "green"))
         rows.append([_name(child), child.due, child.done, child.overdue, shown])
     headers = [_("organization"), _("due so far"), _("done"), _("overdue"), _("completion rate")]
     chart = Chart(title, bar_svg(bars, maximum=100, title=title), headers, rows, name=name)
