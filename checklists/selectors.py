@@ -140,6 +140,29 @@ def checklists_of_template(template, user, *, today=None):
     )
 
 
+def checklists_matching(user, query):
+    """Issued checklists in the user's area whose list's name or organization's name holds the words."""
+    query = query.strip()
+    if not query:
+        return Checklist.objects.none()
+    return (
+        Checklist.objects.filter(organization__in=organizations_where(user, Action.VIEW))
+        .filter(Q(template__name__contains=query) | Q(organization__name__contains=query))
+        .select_related("template", "organization__parent__parent")
+        .order_by("-template__year", "organization__path", "pk")
+    )
+
+
+def checklists_unclaimed_late(template, user, *, today=None):
+    """The template's checklists in the user's area still not claimed after the claim deadline."""
+    return Checklist.objects.filter(
+        template=template,
+        organization__in=organizations_where(user, Action.VIEW),
+        claimed_at__isnull=True,
+        claim_deadline__lt=today or timezone.localdate(),
+    )
+
+
 def claim_differences(checklist):
     """What changed since the claim that was reopened: [(item, field label, claimed, now)]."""
     if not checklist.claim_snapshot:
@@ -178,28 +201,31 @@ def review_scope(user):
     return below, False
 
 
-def review_queue(user, organization=None, *, limit=200):
+def review_queue(user, organization=None):
     """Entries, meeting records and duty reports waiting for review in the user's review scope
-    (review_scope), within the organization's subtree if one is given; each list with its
-    total, counted in the database (the lists stop at `limit`)."""
+    (review_scope), within the organization's subtree if one is given, oldest first: whole
+    querysets, each page of the queue paginates and counts them."""
     scope, _acting = review_scope(user)
     waiting = Q(status=ReviewStatus.SUBMITTED, organization__in=scope)
     if organization is not None:
         waiting &= within(organization, through="organization__")
-    querysets = {
-        "entries": LedgerEntry.objects.filter(waiting, meeting__isnull=True).select_related(
-            "organization__parent__parent", "occurrence__item", "submitted_by"
-        ),
-        "meetings": MeetingRecord.objects.filter(waiting).select_related(
-            "organization__parent__parent", "submitted_by"
-        ),
+    return {
+        "entries": LedgerEntry.objects.filter(waiting, meeting__isnull=True)
+        .select_related("organization__parent__parent", "occurrence__item", "submitted_by")
+        .order_by("submitted_at", "pk"),
+        "meetings": MeetingRecord.objects.filter(waiting)
+        .select_related("organization__parent__parent", "submitted_by")
+        .order_by("submitted_at", "pk"),
         "duty_reports": DutyReport.objects.filter(waiting)
         .select_related("organization__parent__parent", "submitted_by")
-        .annotate(record_count=Count("records")),
+        .annotate(record_count=Count("records"))
+        .order_by("submitted_at", "pk"),
     }
-    queue = {name: queryset.order_by("submitted_at")[:limit] for name, queryset in querysets.items()}
-    queue["totals"] = {name: queryset.count() for name, queryset in querysets.items()}
-    return queue
+
+
+def review_queue_totals(user, organization=None):
+    """{kind: how many wait} of review_queue, counted in the database."""
+    return {name: queryset.count() for name, queryset in review_queue(user, organization).items()}
 
 
 def duty_year(organization, year):
@@ -232,6 +258,7 @@ def progress_by_child(organization, user, *, year, today=None):
     children = (
         Organization.objects.filter(parent=organization)
         .filter(pk__in=organizations_where(user, Action.VIEW))
+        .select_related("parent__parent")
         .order_by("code")
     )
     return children_with_rollup(children, rollup, {"due": 0, "done": 0, "overdue": 0, "total": 0})

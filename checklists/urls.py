@@ -11,6 +11,7 @@ urlpatterns = [
     path("templates/<int:pk>/issuing/", views.issue_status, name="issue_status"),
     path("template-items/<int:pk>/", views.template_item_edit, name="template_item"),
     path("<int:pk>/", views.checklist_detail, name="checklist"),
+    path("<int:pk>/print/", views.checklist_print, name="checklist_print"),
     path("items/<int:pk>/", views.item_detail, name="item"),
     path("occurrences/<int:occurrence_pk>/entries/new/", views.entry_create, name="entry_create"),
     path("entries/<int:pk>/", views.entry_detail, name="entry"),

@@ -8,10 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
+from organizations.listing import page_of
 from organizations.permissions import Action, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
+from organizations.subtree import within
 
 from . import selectors, services, thumbnails
+from .filters import IssuedFilter, MeetingFilter, WaitingFilter
 from .forms import (
     ClaimForm,
     CopyForm,
@@ -60,24 +63,19 @@ def home(request):
     mine = list(selectors.checklists_of_my_organizations(user, year=year))
     for checklist in mine:
         checklist.status, checklist.mark = selectors.status_of(checklist)
-    queue = selectors.review_queue(user, limit=0)
     _scope, acting = selectors.review_scope(user)
     context = {
         "year": year,
         "mine": mine,
         "templates": selectors.templates_readable(user).filter(year=year),
         "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
-        "review_count": sum(queue["totals"].values()) if acting else 0,
+        "review_count": sum(selectors.review_queue_totals(user).values()) if acting else 0,
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
     }
     return render(request, "checklists/home.html", context)
 
 
 # --- templates -----------------------------------------------------------------------------
-
-
-# A template page lists this many issued checklists; the whole list is the status export.
-CHECKLISTS_LISTED = 300
 
 
 @login_required
@@ -145,7 +143,10 @@ def template_detail(request, pk):
         if copy:
             messages.success(request, _("The checklist has been copied forward."))
             return redirect("checklists:template", pk=copy.pk)
-    checklists = list(selectors.checklists_of_template(template, user)[:CHECKLISTS_LISTED])
+    issued = selectors.checklists_of_template(template, user)
+    filterset = IssuedFilter(request.GET, issued, scope=organizations_where(user, Action.VIEW))
+    page = page_of(request, filterset.qs)
+    checklists = list(page.object_list)
     for checklist in checklists:
         checklist.status, checklist.mark = selectors.status_of(checklist)
     context = {
@@ -153,7 +154,9 @@ def template_detail(request, pk):
         "items": template.items.all(),
         "score_total": sum(item.score for item in template.items.all()),
         "checklists": checklists,
-        "unclaimed_overdue": sum(1 for c in checklists if not c.is_claimed and c.claim_deadline < timezone.localdate()),
+        "page": page,
+        "filter": filterset,
+        "unclaimed_overdue": selectors.checklists_unclaimed_late(template, user).count(),
         "item_form": item_form,
         "issue_form": issue_form,
         "copy_form": copy_form,
@@ -227,6 +230,25 @@ def checklist_detail(request, pk):
         "ancestors": organization_ancestors(checklist.organization, request.user),
     }
     return render(request, "checklists/checklist_detail.html", context)
+
+
+@login_required
+def checklist_print(request, pk):
+    """The signed checklist for the file: its items with the persons responsible, the
+    signature and when it was signed (issue 14, point 5)."""
+    checklist = get_object_or_404(
+        Checklist.objects.select_related("template__owner", "organization__parent__parent", "claimed_by"), pk=pk
+    )
+    _visible(request.user, checklist.organization)
+    return render(
+        request,
+        "checklists/checklist_print.html",
+        {
+            "checklist": checklist,
+            "items": selectors.checklist_items(checklist),
+            "printed_on": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -478,8 +500,13 @@ def review_queue(request):
     if not scope.exists():
         raise PermissionDenied
     organization = _area(request) if request.GET.get("org") else None
-    context = selectors.review_queue(request.user, organization)
-    context.update({"organization": organization, "acting": acting, "total": sum(context["totals"].values())})
+    visible = organizations_where(request.user, Action.VIEW)
+    context = {"organization": organization, "acting": acting, "total": 0}
+    for kind, queryset in selectors.review_queue(request.user, organization).items():
+        filterset = WaitingFilter(request.GET, queryset, scope=visible)
+        context[kind] = page_of(request, filterset.qs, param=f"{kind}_page")
+        context["total"] += context[kind].paginator.count
+    context["filter"] = filterset
     return render(request, "checklists/review.html", context)
 
 
@@ -636,13 +663,23 @@ def meetings_of(request, code):
     organization = organization_get_visible(request.user, code)
     if organization is None:
         raise Http404
-    meetings = selectors.meetings_of(organization)
+    # The organization's own meetings, or its whole subtree's for an organization above.
+    filterset = MeetingFilter(
+        request.GET,
+        MeetingRecord.objects.filter(within(organization, through="organization__"))
+        .select_related("organization__parent__parent")
+        .order_by("-date", "-pk"),
+        scope=organizations_where(request.user, Action.VIEW),
+    )
+    page = page_of(request, filterset.qs)
     return render(
         request,
         "checklists/meetings.html",
         {
             "organization": organization,
-            "meetings": meetings,
+            "meetings": page.object_list,
+            "page": page,
+            "filter": filterset,
             "may_submit": has_permission(request.user, Action.SUBMIT_RECORD, organization),
         },
     )
@@ -756,9 +793,6 @@ def progress(request):
         child.rate = selectors.rate(child.done, child.due)
     summary = selectors.progress_summary(organization, year=year)
     months = selectors.progress_by_month(organization, year=year)
-    peak = max([row["due"] for row in months] or [1])
-    for row in months:
-        row["due_pct"], row["done_pct"] = row["due"] * 100 // peak, row["done"] * 100 // peak
     context = {
         "organization": organization,
         "year": year,

@@ -166,11 +166,11 @@ def _overview(organization, user, year, today):
 
 
 def _waiting_for_staff(organization, user, today):
-    queue = checklists.review_queue(user, organization, limit=0)
+    totals = checklists.review_queue_totals(user, organization)
     problems = supervision.home_problem_counts(organization, user, today=today)
     code = organization.code
     return {
-        "review": queue["totals"],
+        "review": totals,
         "closing": problems["submitted"],
         "extension": problems["extension"],
         "admonishments": supervision.admonishments_to_decide(user).count(),

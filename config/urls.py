@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.home import home
+from config.search import search
 from organizations.forms import LoginForm
 from reviews.views import vote
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("search/", search, name="search"),
     path("orgs/", include("organizations.urls")),
     path("accounts/", include("organizations.account_urls")),
     path("excel/", include("spreadsheets.urls")),

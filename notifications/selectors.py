@@ -5,5 +5,6 @@ def unread_count(user):
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def inbox(user, *, limit=100):
-    return Notification.objects.filter(user=user)[:limit]
+def inbox(user):
+    """Every notification of the user, newest first (the inbox paginates it)."""
+    return Notification.objects.filter(user=user)

@@ -3,13 +3,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from organizations.listing import page_of
+
 from . import selectors, services
 from .models import Notification
 
 
 @login_required
 def inbox(request):
-    return render(request, "notifications/inbox.html", {"notifications": selectors.inbox(request.user)})
+    page = page_of(request, selectors.inbox(request.user))
+    return render(request, "notifications/inbox.html", {"notifications": page.object_list, "page": page})
 
 
 @login_required

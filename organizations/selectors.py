@@ -37,14 +37,32 @@ def _with_child_counts(queryset):
 
 
 def organization_search(user, query, *, limit=30):
+    return organizations_matching(user, query)[:limit]
+
+
+def organizations_matching(user, query):
+    """Organizations of the user's area whose name holds the words or whose code begins with
+    them, in tree order, each with its parents loaded (named with its town)."""
     query = query.strip()
     if not query:
         return Organization.objects.none()
     return (
         organizations_visible(user)
         .filter(Q(name__contains=query) | Q(code__startswith=query))
-        .select_related("parent")
-        .order_by("path")[:limit]
+        .select_related("parent__parent")
+        .order_by("path")
+    )
+
+
+def people_matching(user, query):
+    """People of organizations in the user's area by name (phones are shown masked)."""
+    query = query.strip()
+    if not query:
+        return Person.objects.none()
+    return (
+        Person.objects.filter(organization__in=organizations_visible(user), name__contains=query)
+        .select_related("organization__parent__parent")
+        .order_by("name", "organization__path", "pk")
     )
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import AccountCreateForm, AccountEditForm, PairingReportForm, PasswordResetForm, RoleAssignForm
+from .listing import page_of
 from .models import Pairing, RoleAssignment
 from .permissions import Action, has_permission, organizations_where
 
@@ -121,7 +122,10 @@ def account_list(request):
     accounts = selectors.accounts_manageable(request.user)
     if query:
         accounts = accounts.filter(username__icontains=query) | accounts.filter(full_name__icontains=query)
-    return render(request, "organizations/accounts/list.html", {"accounts": accounts[:200], "query": query})
+    page = page_of(request, accounts.select_related("organization"))
+    return render(
+        request, "organizations/accounts/list.html", {"accounts": page.object_list, "page": page, "query": query}
+    )
 
 
 @login_required

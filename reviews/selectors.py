@@ -45,6 +45,14 @@ def sessions_visible(user):
     )
 
 
+def sessions_matching(user, query):
+    """Review sessions the user may read, by title."""
+    query = query.strip()
+    if not query:
+        return ReviewSession.objects.none()
+    return sessions_visible(user).filter(title__contains=query).select_related("organizer").order_by("-year", "pk")
+
+
 def sessions_manageable(user):
     return ReviewSession.objects.filter(organizer__in=organizations_where(user, Action.SET_UP_REVIEW))
 

@@ -282,6 +282,19 @@ def projects_visible(user):
     return Project.objects.filter(organization__in=organizations_where(user, Action.VIEW))
 
 
+def projects_matching(user, query):
+    """Secretary projects in the user's area by title or the secretary's name."""
+    query = query.strip()
+    if not query:
+        return Project.objects.none()
+    return (
+        projects_visible(user)
+        .filter(Q(title__contains=query) | Q(secretary__name__contains=query))
+        .select_related("organization__parent__parent", "secretary")
+        .order_by("-year", "organization__path", "pk")
+    )
+
+
 def project_totals(grant):
     spent = grant.spendings.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return spent, grant.amount - spent

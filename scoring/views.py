@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from checklists.models import ChecklistTemplate
 from organizations.forms import form_attempt
+from organizations.listing import page_of
 from organizations.models import Organization, Role, User
 from organizations.permissions import Action, has_permission, organizations_where
 from spreadsheets.forms import UploadForm
@@ -663,10 +664,11 @@ def quarterly(request):
         .select_related("organization__parent")
         .order_by("organization__path", "quarter")
     )
+    page = page_of(request, rows, per_page=100)
     return render(
         request,
         "scoring/quarterly.html",
-        {"form": form, "rows": rows[:500], "year": year, "total": rows.count(), "may_write": may_write},
+        {"form": form, "rows": page.object_list, "page": page, "year": year, "may_write": may_write},
     )
 
 

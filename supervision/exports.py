@@ -5,9 +5,12 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
 from checklists.exports import YearExport
+from organizations.listing import filters_from
+from organizations.models import Organization
 from organizations.subtree import within
 from spreadsheets.registry import ExportColumn
 
+from .filters import AdmonishmentFilter, ProblemFilter
 from .models import Admonishment, NoticeEntry, Problem, RectificationRecord
 
 CHUNK = 2000
@@ -17,12 +20,45 @@ def _labels(model, field):
     return {key: str(label) for key, label in model._meta.get_field(field).choices}
 
 
-class ProblemLedgerExport(YearExport):
+class FilteredExport(YearExport):
+    """An export started from a filtered list page: params also hold the page's filters
+    ("filters", its query string) and the rows are what the same FilterSet lists. From a
+    list page the year is the filter's own, if any (the page lists every year)."""
+
+    filter_class = None
+
+    def params_from(self, data):
+        params = super().params_from(data)
+        if "filters" in data:
+            params["filters"] = filters_from(data)
+            year = params["filters"].get("year", "")
+            params["year"] = int(year) if year.isdigit() else None
+        return params
+
+    def filtered(self, queryset, params, organization):
+        if params.get("year"):
+            queryset = queryset.filter(**{self.year_field: params["year"]})
+        if "filters" not in params:
+            return queryset
+        subtree = Organization.objects.filter(within(organization))
+        filterset = self.filter_class(params["filters"], queryset, scope=subtree)
+        return filterset.qs
+
+    def title(self, params):
+        return super().title(params) if params.get("year") else super(YearExport, self).title(params)
+
+    def filename(self, params):
+        return super().filename(params) if params.get("year") else super(YearExport, self).filename(params)
+
+
+class ProblemLedgerExport(FilteredExport):
     """The 存在问题台账. It holds every column of the 问题台账 import sheet, so that the file
     imports back (read by its header row): unchanged problems are reported unchanged, new
     rows are listed."""
 
     kind = "problems"
+    filter_class = ProblemFilter
+    year_field = "year"
     label = gettext_lazy("problem ledger")
     sheet_name = "存在问题台账"
     columns = [
@@ -50,7 +86,7 @@ class ProblemLedgerExport(YearExport):
     def rows(self, params):
         organization = self.organization(params)
         problems = (
-            Problem.objects.filter(organization__path__startswith=organization.path, year=params["year"])
+            self.filtered(Problem.objects.filter(within(organization, through="organization__")), params, organization)
             .order_by("organization__path", "deadline", "pk")
             .annotate(extension_count=Count("extensions"))
             .values_list(
@@ -123,8 +159,10 @@ class RectificationLedgerExport(YearExport):
         return records.count(), records.iterator(chunk_size=CHUNK)
 
 
-class AdmonishmentExport(YearExport):
+class AdmonishmentExport(FilteredExport):
     kind = "admonishments"
+    filter_class = AdmonishmentFilter
+    year_field = "missed_on__year"
     label = gettext_lazy("admonishments")
     sheet_name = "约谈提醒"
     columns = [
@@ -143,7 +181,9 @@ class AdmonishmentExport(YearExport):
     def rows(self, params):
         organization = self.organization(params)
         rows = (
-            Admonishment.objects.filter(within(organization, through="organization__"), missed_on__year=params["year"])
+            self.filtered(
+                Admonishment.objects.filter(within(organization, through="organization__")), params, organization
+            )
             .order_by("missed_on", "pk")
             .values_list(
                 "organization__name",

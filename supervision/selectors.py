@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
@@ -47,11 +48,13 @@ def board(organization, user, *, today=None):
         overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
         closed=Count("pk", filter=Q(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
     )
-    children = Organization.objects.filter(parent=organization, pk__in=organizations_where(user, Action.VIEW))
+    children = Organization.objects.filter(
+        parent=organization, pk__in=organizations_where(user, Action.VIEW)
+    ).select_related("parent__parent")
     return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
 
 
-def problems_filtered(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
+def problems_of_area(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
     """The problems of an area: those concerning an organization of its subtree or for which
     a unit of it is responsible (a county department's own problems are on its board), or with
     `unit` only those for which the organization itself is the responsible unit (what its
@@ -81,15 +84,52 @@ def problems_filtered(organization, user, *, status=None, source=None, severity=
     return problems
 
 
-def problems_in(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
+def problem_states(organization, user, *, today=None):
+    """[(label, count, tone)] of the problems of the organization's subtree by state, overdue
+    ones apart (red), from one grouped query; every state is listed, with zero if need be."""
     today = today or timezone.localdate()
-    problems = problems_filtered(
-        organization, user, status=status, source=source, severity=severity, unit=unit, today=today
-    )
+    counts = {
+        (row["status"], row["late"]): row["n"]
+        for row in problems_visible(user)
+        .filter(within(organization, through="organization__"))
+        .annotate(
+            late=Case(
+                When(status__in=OPEN_STATUSES, deadline__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values("status", "late")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    overdue = sum(n for (status, late), n in counts.items() if late)
+    states = [
+        (label, sum(n for (s, late), n in counts.items() if s == status and not late), "")
+        for status, label in Status.choices
+    ]
+    return [(_("overdue"), overdue, "red"), *states]
+
+
+def problems_filtered(user, data=None):
+    """The problems the user sees, filtered by supervision.filters.ProblemFilter on `data` (a
+    query string), open ones first by deadline unless sorted otherwise. Returns the FilterSet:
+    its `qs` is the whole list (the page paginates it; nothing is cut off)."""
+    from .filters import ProblemFilter
+
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    problems = problems.select_related("organization__parent__parent", "responsible_unit__parent__parent").order_by(
-        still_open, "deadline", "pk"
-    )[:300]
+    problems = (
+        problems_visible(user)
+        .select_related("organization__parent__parent", "responsible_unit")
+        .order_by(still_open, "deadline", "pk")
+    )
+    return ProblemFilter(data, problems, scope=organizations_where(user, Action.VIEW))
+
+
+def with_countdown(problems, *, today=None):
+    """Days left and the traffic-light colour of each problem of a page."""
+    today = today or timezone.localdate()
+    problems = list(problems)
     for problem in problems:
         problem.days_left = (problem.deadline - today).days
         problem.colour = (
@@ -138,6 +178,33 @@ def admonishment_may_decide(user, admonishment):
         units = [admonishment.problem.organization_id, admonishment.problem.responsible_unit_id]
     granted = organizations_where(user, Action.DECIDE_ADMONISHMENT).filter(pk__in=units).count()
     return granted == len(set(units))
+
+
+def problems_matching(user, query):
+    """Problems the user sees whose description or category holds the words, open ones first."""
+    query = query.strip()
+    if not query:
+        return Problem.objects.none()
+    still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        problems_visible(user)
+        .filter(Q(description__contains=query) | Q(category__contains=query))
+        .select_related("organization__parent__parent")
+        .order_by(still_open, "deadline", "pk")
+    )
+
+
+def notices_matching(user, query):
+    """通报 the user sees by title or document prefix."""
+    query = query.strip()
+    if not query:
+        return Notice.objects.none()
+    return (
+        Notice.objects.filter(issuer__in=organizations_where(user, Action.VIEW))
+        .filter(Q(title__contains=query) | Q(prefix__contains=query))
+        .select_related("issuer")
+        .order_by("-year", "-sequence")
+    )
 
 
 def notices_visible(user):
@@ -336,9 +403,9 @@ def overdue_problem_counts(organization_ids, *, year, on):
 
 def home_problem_counts(organization, user, *, unit=False, today=None):
     """Open problems of an area (or of the unit itself) by what has to happen next, overdue
-    and due soon, and extension requests waiting: one statement (as problems_filtered)."""
+    and due soon, and extension requests waiting: one statement (as problems_of_area)."""
     today = today or timezone.localdate()
-    problems = problems_filtered(organization, user, unit=unit, today=today)
+    problems = problems_of_area(organization, user, unit=unit, today=today)
     still_open = Q(status__in=OPEN_STATUSES)
     return problems.aggregate(
         listed=Count("pk", filter=Q(status=Status.LISTED)),
@@ -358,7 +425,7 @@ def problems_next(organization, user, *, unit=False, today=None, limit=5):
     their countdowns."""
     today = today or timezone.localdate()
     problems = list(
-        problems_filtered(organization, user, status="open", unit=unit, today=today)
+        problems_of_area(organization, user, status="open", unit=unit, today=today)
         .select_related("organization__parent__parent")
         .order_by("deadline", "pk")[:limit]
     )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.problem_create, name="problem_create"),
     path("<int:pk>/", views.problem_detail, name="problem"),
     path("<int:pk>/print/", views.problem_print, name="problem_print"),
+    path("extensions/<int:pk>/print/", views.extension_print, name="extension_print"),
     path("admonishments/", views.admonishments, name="admonishments"),
     path("follow-ups/", views.follow_ups, name="follow_ups"),
     path("samples/<int:pk>/", views.sample_detail, name="sample"),

@@ -9,11 +9,14 @@ from django.utils.translation import gettext_lazy
 
 from checklists import selectors as checklist_selectors
 from organizations.forms import form_attempt as _attempt
+from organizations.listing import page_of
 from organizations.models import OrganizationKind
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
+from organizations.subtree import within
 
 from . import selectors, services
+from .filters import AdmonishmentFilter, FollowUpFilter, NoticeFilter
 from .forms import (
     AdmonishmentForm,
     CancelForm,
@@ -33,10 +36,8 @@ from .forms import (
 from .models import (
     Admonishment,
     Aspect,
+    Extension,
     Problem,
-    Severity,
-    Source,
-    Status,
     UnannouncedSample,
 )
 
@@ -53,28 +54,38 @@ def _root(request):
 
 @login_required
 def board(request):
-    organization = _root(request)
-    filters = {key: request.GET.get(key) or None for key in ["status", "source", "severity"]}
-    # ?unit=1: only the problems for which the organization itself is the responsible unit.
-    filters["unit"] = request.GET.get("unit") == "1"
+    filterset = selectors.problems_filtered(request.user, request.GET)
+    filterset.form.is_valid()
+    # The organization filtered by is the board's root; without one, the user's top organization.
+    # The area's problems: those concerning its subtree and those a unit of it is responsible for
+    # (a county department's own problems are on its board); ?unit=1: the unit's own only.
+    organization = filterset.form.cleaned_data.get("org") or _root(request)
+    unit = request.GET.get("unit") == "1"
+    problems = filterset.qs.filter(
+        within(organization, through="organization__") | within(organization, through="responsible_unit__")
+    )
+    if unit:
+        problems = problems.filter(responsible_unit=organization)
+    printing = bool(request.GET.get("print"))
+    page = page_of(request, problems, per_page=500 if printing else 50)
     context = {
         "organization": organization,
         "ancestors": organization_ancestors(organization, request.user),
         "rows": selectors.board(organization, request.user),
-        "problems": selectors.problems_in(organization, request.user, **filters),
-        "problems_total": selectors.problems_filtered(organization, request.user, **filters).count(),
-        "filters": filters,
-        "statuses": [
-            ("open", _("open")),
-            ("overdue", _("overdue")),
-            ("soon", _("due soon")),
-            ("extension", _("extension requested")),
-            *Status.choices,
-        ],
-        "sources": Source.choices,
-        "severities": Severity.choices,
+        "states": selectors.problem_states(organization, request.user),
+        "filter": filterset,
+        "page": page,
+        "problems": selectors.with_countdown(page.object_list),
+        "export_filters": filterset.query_string(),
+        "unit": unit,
         "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
     }
+    if printing:
+        context["printed_on"] = timezone.localdate()
+        context["totals"] = {
+            key: sum(getattr(row, key) for row in context["rows"]) for key in ["open", "overdue", "closed"]
+        }
+        return render(request, "supervision/board_print.html", context)
     return render(request, "supervision/board.html", context)
 
 
@@ -265,15 +276,34 @@ def problem_print(request, pk):
 
 
 @login_required
-def admonishments(request):
-    rows = selectors.admonishments_visible(request.user).annotate(
-        may_decide=selectors.admonishment_decidable(request.user)
+def extension_print(request, pk):
+    """延期审批单: one extension request and its decision, for signing and the file."""
+    extension = get_object_or_404(Extension.objects.select_related("requested_by", "decided_by"), pk=pk)
+    problem = _problem_for(request.user, extension.problem_id)
+    return render(
+        request,
+        "supervision/extension_print.html",
+        {"extension": extension, "problem": problem, "printed_on": timezone.localdate()},
     )
+
+
+@login_required
+def admonishments(request):
+    scope = organizations_where(request.user, Action.VIEW)
+    filterset = AdmonishmentFilter(
+        request.GET,
+        selectors.admonishments_visible(request.user).annotate(
+            may_decide=selectors.admonishment_decidable(request.user)
+        ),
+        scope=scope,
+    )
+    rows = filterset.qs
     pending = request.GET.get("pending") == "1"  # the home page's "to decide" count opens this
     if pending:
         rows = rows.filter(outcome=Admonishment.Outcome.RECOMMENDED, may_decide=True)
-    total = rows.count()
-    rows = rows[:300]
+    page = page_of(request, rows)
+    total = page.paginator.count
+    rows = page.object_list
     pk = request.POST.get("pk", "") if request.method == "POST" else None
     form = AdmonishmentForm(request.POST if pk is not None else None)
     if pk is not None:
@@ -287,7 +317,7 @@ def admonishments(request):
             lambda: services.admonishment_decide(actor=request.user, admonishment=admonishment, **form.cleaned_data),
         ):
             messages.success(request, _("Saved."))
-            return redirect("supervision:admonishments")
+            return redirect(request.get_full_path())
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     may_decide = {row.pk for row in rows if row.may_decide}
     return render(
@@ -295,6 +325,10 @@ def admonishments(request):
         "supervision/admonishments.html",
         {
             "rows": rows,
+            "page": page,
+            "filter": filterset,
+            "export_root": filterset.form.cleaned_data.get("org") or scope.order_by("path").first(),
+            "export_filters": filterset.query_string(),
             "form": form,
             "may_decide": may_decide,
             "outcomes": Admonishment.Outcome.choices,
@@ -307,8 +341,8 @@ def admonishments(request):
 @login_required
 def follow_ups(request):
     """Follow-ups and supervision visits in the user's area: readable by every role above
-    (leaders included, issue 14); the forms only for those who record them. ?month=1 keeps this
-    month's, as the supervisor's home counts them."""
+    (leaders included, issue 14); the forms only for those who record them. ?month=YYYY-MM keeps
+    that month's, as the supervisor's home counts them."""
     scope = organizations_where(request.user, Action.RECORD_FOLLOW_UP)
     may_record = scope.exists()
     visible = organizations_where(request.user, Action.VIEW)
@@ -338,28 +372,28 @@ def follow_ups(request):
         sample = _attempt(sample_form, lambda: services.sample_draw(actor=request.user, **sample_form.cleaned_data))
         if sample:
             return redirect("supervision:sample", pk=sample.pk)
-    this_month = request.GET.get("month") == "1"
-    follow_ups = selectors.follow_ups_visible(request.user)
-    visits = selectors.visits_visible(request.user)
-    if this_month:
-        first = timezone.localdate().replace(day=1)
-        follow_ups, visits = follow_ups.filter(date__gte=first), visits.filter(date__gte=first)
+    follow_up_filter = FollowUpFilter(request.GET, selectors.follow_ups_visible(request.user), scope=visible)
+    # The month filtered by (the supervisor's home opens this month's) applies to the visits too.
+    month = follow_up_filter.form.cleaned_data.get("month") if follow_up_filter.is_valid() else None
+    visits = selectors.visits_visible(request.user).order_by("-date", "-pk")
+    if month:
+        visits = visits.filter(date__year=month.year, date__month=month.month)
+    visits = page_of(request, visits, param="visits_page")
     aspects = dict(Aspect.choices)
-    visit_total = visits.count()
-    visits = list(visits[:100])
     for visit in visits:
         visit.checks = [(aspects.get(key, key), value) for key, value in visit.answers.items()]
     context = {
         "form": form if may_record else None,
         "sample_form": sample_form if may_record else None,
-        "this_month": this_month,
-        "follow_up_total": follow_ups.count(),
-        "follow_ups": follow_ups[:100],
+        "page": page_of(request, follow_up_filter.qs),
+        "filter": follow_up_filter,
         "visits": visits,
-        "visit_total": visit_total,
-        "samples": UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related(
-            "root"
-        )[:20],
+        "samples": page_of(
+            request,
+            UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related("root"),
+            param="samples_page",
+            per_page=20,
+        ),
     }
     return render(request, "supervision/follow_ups.html", context)
 
@@ -464,8 +498,14 @@ def notices(request):
                 return redirect("supervision:notice", pk=notice.pk)
     elif request.method == "POST":
         raise PermissionDenied
+    filterset = NoticeFilter(
+        request.GET, selectors.notices_visible(request.user), scope=organizations_where(request.user, Action.VIEW)
+    )
+    page = page_of(request, filterset.qs)
     return render(
-        request, "supervision/notices.html", {"form": form, "notices": selectors.notices_visible(request.user)[:200]}
+        request,
+        "supervision/notices.html",
+        {"form": form, "notices": page.object_list, "page": page, "filter": filterset},
     )
 
 

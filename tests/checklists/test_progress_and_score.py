@@ -95,7 +95,7 @@ def test_progress_page_shows_towns_with_bars(issued, people, client):
     page = client.get(reverse("checklists:progress") + f"?org=A&year={YEAR}")
     assert page.status_code == 200
     assert "组织A1" in page.text
-    assert "bar-fill" in page.text
+    assert "chart-svg" in page.text
 
 
 def test_progress_is_scoped(issued, people, client):

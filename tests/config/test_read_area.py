@@ -136,7 +136,7 @@ def pages(world, r):
         (reverse("supervision:problem", args=[r["problem"].pk]), "会议记录不全"),
         (reverse("supervision:problem_print", args=[r["problem"].pk]), "会议记录不全"),
         (reverse("supervision:follow_ups"), "回访情况良好"),
-        (reverse("supervision:follow_ups") + "?month=1", "五个方面已查"),
+        (reverse("supervision:follow_ups") + "?month=" + timezone.localdate().strftime("%Y-%m"), "五个方面已查"),
         (reverse("supervision:sample", args=[r["sample"].pk]), world.county_a.name),
         (reverse("supervision:notices"), "关于台账问题的通报"),
         (reverse("supervision:notice", args=[r["notice"].pk]), "台账不全"),
