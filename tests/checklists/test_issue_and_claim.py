@@ -157,7 +157,7 @@ def test_copy_forward_moves_dates_to_the_new_year(people, branch_template):
 def test_unclaimed_past_the_deadline_is_shown_as_such(issued, people, client):
     client.force_login(people.staff)
     url = reverse("checklists:template", args=[issued.template_id])
-    assert "逾期未认领" not in client.get(url).text  # the column header is 逾期: not enough
+    assert "个逾期未认领" not in client.get(url).text  # the count, not the filter's choice
     Checklist.objects.filter(pk=issued.pk).update(claim_deadline=timezone.localdate() - timedelta(days=1))
     page = client.get(url).text
     assert "1 个逾期未认领" in page

@@ -96,12 +96,12 @@ def test_the_signed_checklist_prints_items_responsible_persons_signature_and_tim
             actor=staff, template=template, root=world.county_a, claim_deadline=today + timedelta(days=5)
         )
     checklist = template.checklists.get(organization=world.village_a1a)
-    checklist_services.checklist_claim(actor=secretary, checklist=checklist, signature="李明")
+    checklist_services.checklist_claim(actor=secretary, checklist=checklist, signature="李书记")
     checklist.refresh_from_db()
     client.force_login(staff)
     html = client.get(reverse("checklists:checklist_print", args=[checklist.pk])).content.decode()
     assert "支委会" in html
-    assert "李明" in html
+    assert "李书记" in html
     assert timezone.localtime(checklist.claimed_at).strftime("%Y-%m-%d %H:%M") in html
     assert f"组织A1a（{world.town_a1.name}）" in html
     # outside the area: 404

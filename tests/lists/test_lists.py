@@ -36,6 +36,7 @@ def _problems(world, n, *, organization=None, deadline_in=-3, source=Source.SUPE
             original_deadline=today + timedelta(days=deadline_in),
             deadline=today + timedelta(days=deadline_in),
             status=status,
+            closed_at=timezone.now() if status == Status.CLOSED else None,
         )
         for number in range(n)
     )

@@ -28,7 +28,7 @@ from checklists.models import (
     TemplateItem,
 )
 from notifications.models import Notification
-from organizations.models import Organization, Pairing, User
+from organizations.models import Organization, Pairing, Person, User
 from reviews.models import RaterGroup, Reportee, ReviewSession, Venue
 from scoring.models import Panel, Project, Scheme
 from spreadsheets.models import ExportJob
@@ -183,6 +183,8 @@ def _problem_form(code):
         "found_by": "督导组",
         "deadline": (timezone.localdate() + timezone.timedelta(days=30)).isoformat(),
         "severity": Severity.choices[0][0],
+        # the 责任人 is one of the organization's own people
+        "responsible_person": Person.objects.filter(organization__code=code).values_list("name", flat=True).first(),
     }
 
 
