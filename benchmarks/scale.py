@@ -108,8 +108,8 @@ ON CONFLICT (organization_id, month) DO UPDATE SET due = EXCLUDED.due, done = EX
 
 ISSUE_FLOOR = [
     """INSERT INTO checklists_checklist (template_id, organization_id, claim_deadline, issued_at, signature,
-                                         claim_snapshot)
-       SELECT %(template)s, o.id, %(claim_deadline)s, now(), '', '{}'::jsonb
+                                         claim_snapshot, claimed_late)
+       SELECT %(template)s, o.id, %(claim_deadline)s, now(), '', '{}'::jsonb, false
        FROM organizations_organization o
        WHERE o.path LIKE %(prefix)s AND o.party_type = ANY(%(types)s)""",
     """INSERT INTO checklists_checklistitem (checklist_id, template_item_id, code, category, title, requirement,
