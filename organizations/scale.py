@@ -74,6 +74,15 @@ def insert_select(model, from_sql, params=(), **columns):
         return cursor.rowcount
 
 
+def insert_users(from_sql, params=(), *, username, full_name):
+    """Accounts without a usable password (`!`), each at the organization `o` of `from_sql`."""
+    from .models import User
+
+    return insert_select(
+        User, from_sql, params, username=username, password="'!'", full_name=full_name, organization_id="o.id"
+    )
+
+
 def analyze(*models_):
     with connection.cursor() as cursor:
         for model in models_:
@@ -127,36 +136,16 @@ def build(spec, stdout):
         )
     analyze(Organization)
     # One account per organization, its secretary; staff for each county and city; an admin.
-    insert_select(
-        User,
+    insert_users(
         f"FROM organizations_organization o WHERE o.code LIKE '{PREFIX}%%'",
         username="'scale-' || lower(o.code)",
-        password="'!'",
         full_name="'书记' || o.code",
-        organization_id="o.id",
-        is_active="true",
-        is_staff="false",
-        is_superuser="false",
-        first_name="''",
-        last_name="''",
-        email="''",
-        date_joined="now()",
     )
-    insert_select(
-        User,
+    insert_users(
         f"FROM organizations_organization o "
         f"WHERE o.code LIKE '{PREFIX}%%' AND o.kind IN ('province', 'city', 'county')",
         username="'scale-staff-' || lower(o.code)",
-        password="'!'",
         full_name="'干事' || o.code",
-        organization_id="o.id",
-        is_active="true",
-        is_staff="false",
-        is_superuser="false",
-        first_name="''",
-        last_name="''",
-        email="''",
-        date_joined="now()",
     )
     analyze(User)
     insert_select(

@@ -5,8 +5,8 @@ every sheet submitted — 480,000 judge scores at a province."""
 
 from django.utils import timezone
 
-from organizations.models import RoleAssignment, User
-from organizations.scale import PREFIX, analyze, insert_select
+from organizations.models import RoleAssignment
+from organizations.scale import PREFIX, analyze, insert_select, insert_users
 
 from .models import Indicator, JudgeScore, JudgeSheet, Panel, Scheme, SchemeMember
 
@@ -16,21 +16,11 @@ JUDGES, INDICATORS = 15, 20
 def build(spec, stdout):
     today = timezone.localdate()
     counties = f"o.kind = 'county' AND o.code LIKE '{PREFIX}%%'"
-    insert_select(
-        User,
+    insert_users(
         f"FROM organizations_organization o CROSS JOIN generate_series(1, %s) AS n WHERE {counties}",
         [JUDGES],
         username="'scale-judge-' || lower(o.code) || '-' || n",
-        password="'!'",
         full_name="'评委' || o.code || '-' || n",
-        organization_id="o.id",
-        is_active="true",
-        is_staff="false",
-        is_superuser="false",
-        first_name="''",
-        last_name="''",
-        email="''",
-        date_joined="now()",
     )
     insert_select(
         RoleAssignment,
