@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -89,10 +89,10 @@ def template_item_create(*, actor, template, **fields):
     """A new item; checklists already issued from the template get it too (and are reopened)."""
     _check_item_year(template, fields.get("deadline"))
     item = _save(TemplateItem(template=template, **fields), actor=actor, reason=_("item added"))
-    checklists = list(template.checklists.all())
-    if checklists:
-        _items_issue([item], checklists, actor=actor)
-        _claims_reopen([checklist.pk for checklist in checklists], actor=actor)
+    checklist_ids = list(template.checklists.values_list("pk", flat=True))
+    if checklist_ids:
+        _items_issue([item], template.checklists.all(), actor=actor)
+        _claims_reopen(checklist_ids, actor=actor)
         if item.meeting_kind:
             _meetings_link(template.checklists.values("organization"), template.year, actor=actor)
     return item
@@ -202,7 +202,10 @@ def checklist_issue(*, actor, template, root, claim_deadline, effective_from=Non
     progress(percent) can be told. Occurrences whose deadline falls before effective_from are
     not created (None: every period, for the past years brought in by the demo and imports).
     Issuing again adds only what is missing, and a checklist keeps the effective date it was
-    first issued with, so a run cut short is completed by running it again."""
+    first issued with, so a run cut short is completed by running it again.
+
+    Set-based: each batch is a few INSERT … SELECT statements (checklists, their history rows,
+    then _items_issue's), whatever the number of organizations in it."""
     _issue_check(template)
     _effective_check(template, effective_from)
     progress = progress or (lambda percent: None)
@@ -213,27 +216,99 @@ def checklist_issue(*, actor, template, root, claim_deadline, effective_from=Non
     for start in range(0, len(target_ids), ISSUE_BATCH):
         batch = target_ids[start : start + ISSUE_BATCH]
         with transaction.atomic():
-            new = [
-                Checklist(
-                    template=template, organization_id=pk, claim_deadline=claim_deadline, effective_from=effective_from
-                )
-                for pk in Organization.objects.filter(pk__in=batch)
-                .exclude(checklists__template=template)
-                .values_list("pk", flat=True)
-            ]
-            bulk_create_with_history(
-                new, Checklist, batch_size=1000, default_user=actor, default_change_reason=_("issued")
-            )
-            checklists = list(
-                Checklist.objects.filter(template=template, organization_id__in=batch).select_related("template")
-            )
+            created += _checklists_issue(template, batch, claim_deadline, effective_from, actor=actor)
+            checklists = Checklist.objects.filter(template=template, organization_id__in=batch)
             added += _items_issue(template_items, checklists, actor=actor)
-            created += len(new)
         progress(min(99, (start + len(batch)) * 100 // len(target_ids)))
     with transaction.atomic():
         # Meetings recorded before the checklist arrived fulfil it too.
         _meetings_link(targets.values("pk"), template.year, actor=actor)
     return created, added
+
+
+def _sql(model, *names):
+    """The quoted table and column names of a model's fields, for hand-written statements."""
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), [quote(model._meta.get_field(name).column) for name in names]
+
+
+def _prepared(model, **values):
+    """(quoted columns, parameters) of constant values for a model's fields, as the field
+    itself would send them (dates, JSON and booleans differ between databases)."""
+    fields = [model._meta.get_field(name) for name in values]
+    columns = [connection.ops.quote_name(field.column) for field in fields]
+    prepared = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    return columns, prepared
+
+
+def _history_copy(model, rows_sql, params, *, actor, reason):
+    """Write the "+" history rows of the model's rows selected by `rows_sql` (a SELECT of their
+    ids) in one INSERT … SELECT: the operation log of bulk_create_with_history, set-based."""
+    historical = model.history.model
+    own = [
+        field.column
+        for field in historical._meta.concrete_fields
+        if field.name not in {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
+    ]
+    quote = connection.ops.quote_name
+    extra, extra_params = _prepared(
+        historical,
+        history_date=timezone.now(),
+        history_change_reason=str(reason),
+        history_type="+",
+        history_user=actor.pk if actor else None,
+    )
+    columns = ", ".join([quote(name) for name in own] + extra)
+    selected = ", ".join([f"r.{quote(name)}" for name in own] + ["%s"] * len(extra))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(historical._meta.db_table)} ({columns}) "
+            f"SELECT {selected} FROM {quote(model._meta.db_table)} r WHERE r.id IN ({rows_sql})",
+            extra_params + list(params),
+        )
+
+
+def _last_id(model):
+    """The highest id so far: rows inserted after it in this transaction are the new ones
+    (ids only grow), so that what was just inserted is selected back without holding its ids."""
+    return model.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def _checklists_issue(template, organization_ids, claim_deadline, effective_from, *, actor):
+    """The checklists missing among these organizations, with their history: two statements."""
+    table, _columns = _sql(Checklist)
+    values, params = _prepared(
+        Checklist,
+        template=template.pk,
+        claim_deadline=claim_deadline,
+        effective_from=effective_from,
+        issued_at=timezone.now(),
+        signature="",
+        claimed_late=False,
+        claim_snapshot={},
+    )
+    quote = connection.ops.quote_name
+    organizations = quote(Organization._meta.db_table)
+    ids = ", ".join(["%s"] * len(organization_ids))
+    last = _last_id(Checklist)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('organization_id')}, {', '.join(values)}) "
+            f"SELECT o.id, {', '.join(['%s'] * len(values))} FROM {organizations} o "
+            f"WHERE o.id IN ({ids}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} c WHERE c.template_id = %s AND c.organization_id = o.id) ORDER BY o.id",
+            params + list(organization_ids) + [template.pk],
+        )
+        created = cursor.rowcount
+    if created:
+        _history_copy(
+            Checklist,
+            f"SELECT id FROM {table} WHERE template_id = %s AND id > %s",
+            [template.pk, last],
+            actor=actor,
+            reason=_("issued"),
+        )
+    return created
 
 
 def issue_start(*, actor, template, root, claim_deadline, effective_from=None):
@@ -311,34 +386,69 @@ def issue_run(*, run_id):
 
 
 def _items_issue(template_items, checklists, *, actor):
-    """Copy template items into the checklists that lack them, with their occurrences."""
-    have = set(
-        ChecklistItem.objects.filter(checklist__in=checklists, template_item__in=template_items).values_list(
-            "checklist_id", "template_item_id"
+    """Copy template items into the checklists (a queryset) that lack them, with their history
+    and occurrences: one INSERT … SELECT each (occurrences: one per effective date among the
+    checklists, the periods of each template item given as a VALUES list). Returns how many
+    items were added."""
+    if not template_items:
+        return 0
+    quote = connection.ops.quote_name
+    items, fields = _sql(ChecklistItem, *ITEM_FIELDS)
+    chosen_sql, chosen_params = checklists.order_by().values("pk").query.sql_with_params()
+    template_ids = [item.pk for item in template_items]
+    marks = ", ".join(["%s"] * len(template_ids))
+    extra, extra_params = _prepared(ChecklistItem, override_reason="")
+    last = _last_id(ChecklistItem)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {items} (checklist_id, template_item_id, {', '.join(fields + extra)}) "
+            f"SELECT c.id, ti.id, {', '.join(f'ti.{name}' for name in fields)}, {', '.join(['%s'] * len(extra))} "
+            f"FROM {quote(Checklist._meta.db_table)} c CROSS JOIN {quote(TemplateItem._meta.db_table)} ti "
+            f"WHERE c.id IN ({chosen_sql}) AND ti.id IN ({marks}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {items} i WHERE i.checklist_id = c.id AND i.template_item_id = ti.id) "
+            "ORDER BY c.id, ti.position, ti.id",
+            extra_params + list(chosen_params) + template_ids,
         )
-    )
-    copies = [
-        ChecklistItem(checklist=checklist, template_item=item, **{field: getattr(item, field) for field in ITEM_FIELDS})
-        for checklist in checklists
-        for item in template_items
-        if (checklist.pk, item.pk) not in have
-    ]
-    created = bulk_create_with_history(
-        copies, ChecklistItem, batch_size=1000, default_user=actor, default_change_reason=_("issued")
-    )
-    if created:
-        year = checklists[0].template.year
-        Occurrence.objects.bulk_create(
-            [
-                Occurrence(item=copy, index=index, period_start=start, deadline=end)
-                for copy in created
-                for index, start, end in periods_from(
-                    copy.frequency, year, copy.deadline, copy.checklist.effective_from
-                )
-            ],
-            batch_size=2000,
-        )
-    return len(created)
+        added = cursor.rowcount
+    if not added:
+        return 0
+    new_sql = f"SELECT id FROM {items} WHERE id > %s AND checklist_id IN ({chosen_sql})"
+    new_params = [last, *chosen_params]
+    _history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
+    year = template_items[0].template.year
+    occurrences, columns = _sql(Occurrence, "item", "index", "period_start", "deadline", "late")
+    for effective in checklists.order_by().values_list("effective_from", flat=True).distinct():
+        periods = [
+            (item.pk, index, period_start, deadline)
+            for item in template_items
+            for index, period_start, deadline in periods_from(item.frequency, year, item.deadline, effective)
+        ]
+        if not periods:
+            continue
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(periods))
+        date_field = Occurrence._meta.get_field("deadline")
+        period_params = [
+            value
+            for item_id, index, period_start, deadline in periods
+            for value in (
+                item_id,
+                index,
+                date_field.get_db_prep_save(period_start, connection),
+                date_field.get_db_prep_save(deadline, connection),
+            )
+        ]
+        same_date = "c.effective_from IS NULL" if effective is None else "c.effective_from = %s"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {occurrences} ({', '.join(columns)}) "
+                "SELECT i.id, p.column2, p.column3, p.column4, %s "
+                f"FROM {items} i JOIN {quote(Checklist._meta.db_table)} c ON c.id = i.checklist_id "
+                f"JOIN (VALUES {values}) p ON p.column1 = i.template_item_id "
+                f"WHERE i.id IN ({new_sql}) AND {same_date} ORDER BY i.id, p.column2",
+                [False, *period_params, *new_params]
+                + ([] if effective is None else [date_field.get_db_prep_save(effective, connection)]),
+            )
+    return added
 
 
 def _occurrences_rebuild(template_item):

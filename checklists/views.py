@@ -788,11 +788,9 @@ def progress(request):
         if organization is None:
             raise PermissionDenied
     year = _year(request)
-    children = selectors.progress_by_child(organization, request.user, year=year)
+    children, summary, months = selectors.progress_overview(organization, request.user, year=year)
     for child in children:
         child.rate = selectors.rate(child.done, child.due)
-    summary = selectors.progress_summary(organization, year=year)
-    months = selectors.progress_by_month(organization, year=year)
     context = {
         "organization": organization,
         "year": year,
