@@ -9,6 +9,7 @@ prefix and groups on the child's path segment, computed from each row's own path
 Every roll-up of the project goes through `within` and `rollup_by_child`.
 """
 
+from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -35,17 +36,49 @@ def child_code(organization_or_path, *, through=""):
     return Substr(rest, 1, StrIndex(rest, Value("/")) - 1)
 
 
-def rollup_by_child(queryset, organization, *, through="", **aggregates):
-    """{child code: {aggregate name: value}} over the strict subtree of `organization`: one
-    grouped query whatever the number of children. Children with no rows are absent."""
-    rows = (
+def rollup_query(queryset, organization, *, through="", **aggregates):
+    """The grouped queryset of rollup_by_child: rows of _child and the aggregates."""
+    return (
         queryset.filter(within(organization, through=through, strict=True))
         .annotate(_child=child_code(organization, through=through))
         .values("_child")
         .annotate(**aggregates)
         .order_by()
     )
+
+
+def rollup_by_child(queryset, organization, *, through="", **aggregates):
+    """{child code: {aggregate name: value}} over the strict subtree of `organization`: one
+    grouped query whatever the number of children. Children with no rows are absent."""
+    rows = rollup_query(queryset, organization, through=through, **aggregates)
     return {row.pop("_child"): row for row in rows}
+
+
+def children_rolled_up(organization, user, queryset, *, through="", **aggregates):
+    """The children of `organization` that the user may view, in code order, each carrying
+    the aggregates over its whole subtree (0 for a child with no rows): ONE statement, the
+    child list, the user's scope (permissions.viewable_children_sql) and the grouped roll-up
+    on the constant prefix together, for the pages that show a roll-up by child."""
+    from .models import Organization
+    from .permissions import viewable_children_sql
+
+    rollup_sql, rollup_params = rollup_query(
+        queryset, organization, through=through, **aggregates
+    ).query.sql_with_params()
+    scope_sql, scope_params = viewable_children_sql(user, organization, alias="o")
+    quote = connection.ops.quote_name
+    values = ", ".join(f"COALESCE(r.{quote(name)}, 0) AS {quote(name)}" for name in aggregates)
+    children = list(
+        Organization.objects.raw(
+            f"SELECT o.*, {values} FROM {quote(Organization._meta.db_table)} o "
+            f"LEFT JOIN ({rollup_sql}) r ON r.{quote('_child')} = o.code "
+            f"WHERE o.parent_id = %s AND {scope_sql} ORDER BY o.code",
+            [*rollup_params, organization.pk, *scope_params],
+        )
+    )
+    for child in children:
+        child.parent = organization  # for name_with_town, without a query
+    return children
 
 
 def children_with_rollup(children, rollup, defaults):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from organizations.models import Organization
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import history_timeline
-from organizations.subtree import children_with_rollup, rollup_by_child, within
+from organizations.subtree import children_rolled_up, within
 
 from .models import (
     OPEN_STATUSES,
@@ -36,22 +36,20 @@ def problems_visible(user):
 
 def board(organization, user, *, today=None):
     """The board: open, overdue and closed-this-month problems for each organization below,
-    over its whole subtree (county → towns → villages): one grouped query on the constant
-    prefix of the organization's path. Every visible child is listed, with zeros if need be."""
+    over its whole subtree (county → towns → villages): one statement with the child list and
+    the user's scope (organizations.subtree.children_rolled_up), the grouped roll-up on the
+    constant prefix of the organization's path. Every visible child is listed, with zeros."""
     today = today or timezone.localdate()
     still_open = Q(status__in=OPEN_STATUSES)
-    rollup = rollup_by_child(
-        Problem.objects.all(),
+    return children_rolled_up(
         organization,
+        user,
+        Problem.objects.all(),
         through="organization__",
         open=Count("pk", filter=still_open),
         overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
         closed=Count("pk", filter=Q(status=Status.CLOSED, closed_at__date__gte=today.replace(day=1))),
     )
-    children = Organization.objects.filter(
-        parent=organization, pk__in=organizations_where(user, Action.VIEW)
-    ).select_related("parent__parent")
-    return children_with_rollup(children.order_by("code"), rollup, {"open": 0, "overdue": 0, "closed": 0})
 
 
 def problems_of_area(organization, user, *, status=None, source=None, severity=None, unit=False, today=None):
