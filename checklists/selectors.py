@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import Organization, RoleAssignment
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import history_timeline
-from organizations.subtree import child_code, children_with_rollup, rollup_by_child, within
+from organizations.subtree import child_code, children_rolled_up, children_with_rollup, rollup_by_child, within
 
 from .models import (
     Attachment,
@@ -40,6 +40,7 @@ from .models import (
     MeetingRecord,
     Occurrence,
     ReviewStatus,
+    TemplateItem,
 )
 
 # --- status and marks ----------------------------------------------------------------------
@@ -138,8 +139,15 @@ def templates_readable(user):
     return (
         ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.VIEW))
         .select_related("owner__parent__parent")
-        .annotate(item_count=Count("items", distinct=True), checklist_count=Count("checklists", distinct=True))
+        .annotate(item_count=_count_of(TemplateItem), checklist_count=_count_of(Checklist))
     )
+
+
+def _count_of(model):
+    """How many rows of `model` point at the template: a subquery on the template's foreign
+    key (indexed), not a join of items × checklists counted with DISTINCT."""
+    rows = model.objects.filter(template=OuterRef("pk")).order_by().values("template").annotate(n=Count("pk"))
+    return Coalesce(Subquery(rows.values("n")), 0)
 
 
 def checklists_of_template(template, user, *, today=None):
@@ -254,26 +262,20 @@ def duty_year(organization, year):
 def progress_by_child(organization, user, *, year, today=None):
     """For each organization directly below that the user sees: occurrences due so far, done,
     overdue and in all over its whole subtree, from one grouped query on the constant prefix
-    of the organization's path (organizations.subtree). Children with nothing issued are kept,
-    with zeros, so that none is silently left out."""
+    of the organization's path, in one statement with the child list and the user's scope
+    (organizations.subtree.children_rolled_up). Children with nothing issued are kept, with
+    zeros, so that none is silently left out."""
     today = today or timezone.localdate()
-    occurrences = Occurrence.objects.filter(item__checklist__template__year=year)
-    rollup = rollup_by_child(
-        occurrences,
+    return children_rolled_up(
         organization,
+        user,
+        Occurrence.objects.filter(item__checklist__template__year=year),
         through="item__checklist__organization__",
         due=Count("pk", filter=Q(deadline__lte=today)),
         done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
         overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
         total=Count("pk"),
     )
-    children = (
-        Organization.objects.filter(parent=organization)
-        .filter(pk__in=organizations_where(user, Action.VIEW))
-        .select_related("parent__parent")
-        .order_by("code")
-    )
-    return children_with_rollup(children, rollup, {"due": 0, "done": 0, "overdue": 0, "total": 0})
 
 
 def progress_summary(organization, *, year, today=None):
