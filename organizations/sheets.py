@@ -547,78 +547,79 @@ class PeopleSheet(SheetImporter):
 
     def apply(self, plan, context):
         """Write the spooled records a chunk at a time, in the order of the rows."""
+        actor, reason = context.user, str(IMPORT_REASON)
         try:
             for records in plan.data:
-                self._apply_chunk(records, context)
+                by_kind = {}
+                for record in records:
+                    by_kind.setdefault(record[0], []).append(record[1:])
+                person_creates = by_kind.get("person_create", [])
+                post_creates = by_kind.get("post_create", [])
+                codes = {create[2] for create in person_creates} | {create[2] for create in post_creates}
+                organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
+                bulk_create_with_history(
+                    [
+                        Person(
+                            name=wanted["name"],
+                            gender=wanted["gender"],
+                            political_status=wanted["political_status"],
+                            phone=phone or None,
+                            organization_id=organization_ids[code],
+                        )
+                        for _key, phone, code, wanted in person_creates
+                    ],
+                    Person,
+                    batch_size=1000,
+                    default_user=actor,
+                    default_change_reason=reason,
+                )
+                if by_kind.get("person_update"):
+                    updates = by_kind["person_update"]
+                    people = Person.objects.in_bulk([pk for pk, _fields in updates])
+                    for pk, fields in updates:
+                        for field, value in fields.items():
+                            setattr(people[pk], field, value)
+                    fields = sorted({field for _pk, changed in updates for field in changed})
+                    bulk_update_with_history(
+                        list(people.values()),
+                        Person,
+                        fields,
+                        batch_size=1000,
+                        default_user=actor,
+                        default_change_reason=reason,
+                    )
+                # A new person's posts may come rows (and chunks) after the row that made the person.
+                new_ids = PeopleSheet._new_person_ids({key for pk, key, *_rest in post_creates if pk is None})
+                bulk_create_with_history(
+                    [
+                        Post(
+                            person_id=pk or new_ids[key],
+                            organization_id=organization_ids[code],
+                            title=title,
+                            start_date=start,
+                        )
+                        for pk, key, code, title, start in post_creates
+                    ],
+                    Post,
+                    batch_size=1000,
+                    default_user=actor,
+                    default_change_reason=reason,
+                )
+                if by_kind.get("post_update"):
+                    updates = by_kind["post_update"]
+                    posts = Post.objects.in_bulk([pk for pk, _start in updates])
+                    for pk, start in updates:
+                        posts[pk].start_date = start
+                    bulk_update_with_history(
+                        list(posts.values()),
+                        Post,
+                        ["start_date"],
+                        batch_size=1000,
+                        default_user=actor,
+                        default_change_reason=reason,
+                    )
         finally:
             plan.data.close()
-
-    @staticmethod
-    def _apply_chunk(records, context):
-        actor, reason = context.user, str(IMPORT_REASON)
-        by_kind = {}
-        for record in records:
-            by_kind.setdefault(record[0], []).append(record[1:])
-        person_creates = by_kind.get("person_create", [])
-        post_creates = by_kind.get("post_create", [])
-        codes = {create[2] for create in person_creates} | {create[2] for create in post_creates}
-        organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
-        bulk_create_with_history(
-            [
-                Person(
-                    name=wanted["name"],
-                    gender=wanted["gender"],
-                    political_status=wanted["political_status"],
-                    phone=phone or None,
-                    organization_id=organization_ids[code],
-                )
-                for _key, phone, code, wanted in person_creates
-            ],
-            Person,
-            batch_size=1000,
-            default_user=actor,
-            default_change_reason=reason,
-        )
-        if by_kind.get("person_update"):
-            updates = by_kind["person_update"]
-            people = Person.objects.in_bulk([pk for pk, _fields in updates])
-            for pk, fields in updates:
-                for field, value in fields.items():
-                    setattr(people[pk], field, value)
-            fields = sorted({field for _pk, changed in updates for field in changed})
-            bulk_update_with_history(
-                list(people.values()), Person, fields, batch_size=1000, default_user=actor, default_change_reason=reason
-            )
-        # A new person's posts may come rows (and chunks) after the row that made the person.
-        new_ids = PeopleSheet._new_person_ids({key for pk, key, *_rest in post_creates if pk is None})
-        bulk_create_with_history(
-            [
-                Post(
-                    person_id=pk or new_ids[key],
-                    organization_id=organization_ids[code],
-                    title=title,
-                    start_date=start,
-                )
-                for pk, key, code, title, start in post_creates
-            ],
-            Post,
-            batch_size=1000,
-            default_user=actor,
-            default_change_reason=reason,
-        )
-        if by_kind.get("post_update"):
-            updates = by_kind["post_update"]
-            posts = Post.objects.in_bulk([pk for pk, _start in updates])
-            for pk, start in updates:
-                posts[pk].start_date = start
-            bulk_update_with_history(
-                list(posts.values()),
-                Post,
-                ["start_date"],
-                batch_size=1000,
-                default_user=actor,
-                default_change_reason=reason,
-            )
 
     @staticmethod
     def _new_person_ids(keys):

@@ -71,11 +71,18 @@ class SeenKeys:
         """Add [(key, row number, payload)]; each key once."""
         if not items:
             return
-        rows = [(kind, _encode(key), number, json.dumps(payload, ensure_ascii=False)) for key, number, payload in items]
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {self.table} (kind, key, row_number, payload) VALUES (%s, %s, %s, %s)", rows
-            )
+        # One multi-row INSERT per 200 keys: psycopg2's executemany would send one statement a row.
+        for start in range(0, len(items), 200):
+            chunk = items[start : start + 200]
+            params = []
+            for key, number, payload in chunk:
+                params += [kind, _encode(key), number, json.dumps(payload, ensure_ascii=False)]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {self.table} (kind, key, row_number, payload) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)),
+                    params,
+                )
 
 
 class Spool:
