@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from spreadsheets.registry import Column, SheetImporter, SheetPlan
+from spreadsheets.staging import SeenKeys, Spool
 
 from . import services
 from .models import (
@@ -92,9 +93,9 @@ CHUNK = 2000
 IMPORT_REASON = gettext_lazy("Excel import")
 
 
-def _chunks(values, size=CHUNK):
+def _chunks(values, size=None):
     iterator = iter(values)
-    while chunk := list(islice(iterator, size)):
+    while chunk := list(islice(iterator, size or CHUNK)):
         yield chunk
 
 
@@ -343,12 +344,18 @@ PEOPLE_COLUMNS = [
 
 
 class PeopleSheet(SheetImporter):
-    """One row per post. A person is matched by 手机号码, else by 姓名 + 所在组织编码."""
+    """One row per post. A person is matched by 手机号码, else by 姓名 + 所在组织编码.
+
+    Streams (issue 10): the rows are checked a chunk at a time with a few queries per chunk; what
+    later rows must be checked against (the people and posts seen so far) is kept in a temporary
+    table, and the writes in a temporary file, so that memory does not grow with the rows.
+    """
 
     name = "人员"
     label = gettext_lazy("people and posts")
     columns = PEOPLE_COLUMNS
     order = 20
+    streams = True
 
     allowed = OrganizationSheet.allowed
 
@@ -356,16 +363,23 @@ class PeopleSheet(SheetImporter):
         plan = SheetPlan(self.name)
         scope = subtree_paths(context.user, Action.MAINTAIN_ORGANIZATIONS)
         new_codes = context.shared.get("new_organization_codes", set())
-        rows = [row for row in rows if not row.failed]
-        organizations = _organizations_by_code({row.values["organization"] for row in rows})
-        by_phone = self._people_by_phone({row.values["phone"] for row in rows if row.values["phone"]})
-        by_name = self._people_by_name(
-            {(row.values["name"], row.values["organization"]) for row in rows if not row.values["phone"]}
-        )
+        spool = Spool()
+        with SeenKeys() as seen:
+            for chunk in _chunks(row for row in rows if not row.failed):
+                spool.append(self._plan_chunk(chunk, plan, context, scope, new_codes, seen))
+        plan.data = spool
+        return plan
 
-        people = {}  # person key → {"row", "person" (pk or None), "values"}
-        posts = {}  # (person key, organization code, title) → row
-        for row in rows:
+    def _plan_chunk(self, chunk, plan, context, scope, new_codes, seen):
+        """Check a chunk of rows against the database and the rows before it; returns its writes
+        as records (kind, ...) in row order and counts each row in the plan."""
+        organizations = _organizations_by_code({row.values["organization"] for row in chunk})
+        by_phone = self._people_by_phone({row.values["phone"] for row in chunk if row.values["phone"]})
+        by_name = self._people_by_name(
+            {(row.values["name"], row.values["organization"]) for row in chunk if not row.values["phone"]}
+        )
+        checked = []  # (row, person key, matched person or None)
+        for row in chunk:
             values = row.values
             code = values["organization"]
             if code in organizations:
@@ -397,33 +411,92 @@ class PeopleSheet(SheetImporter):
             person = self._match(row, key, by_phone, by_name, context)
             if person is False:
                 continue
+            checked.append((row, key, person))
+
+        people = seen.get_many("person", {key for _row, key, _person in checked})
+        post_keys = {(key, row.values["organization"], row.values["title"]) for row, key, _person in checked}
+        posts = seen.get_many("post", post_keys)
+        current = self._current_posts([person["pk"] for _row, _key, person in checked if person])
+        records, new_people, new_posts = [], [], []
+        for row, key, person in checked:
+            values, code = row.values, row.values["organization"]
+            described = [values["name"], values["gender"], values["status"]]
             earlier = people.get(key)
-            if earlier is None:
-                people[key] = {"row": row, "rows": [row], "person": person, "values": values}
-            elif (earlier["values"]["name"], earlier["values"]["gender"], earlier["values"]["status"]) != (
-                values["name"],
-                values["gender"],
-                values["status"],
-            ):
+            if earlier is not None and earlier[1]["described"] != described:
                 context.error(
                     row,
                     "姓名",
-                    _("Row %(row)s describes the same person differently; make them agree.")
-                    % {"row": earlier["row"].number},
+                    _("Row %(row)s describes the same person differently; make them agree.") % {"row": earlier[0]},
                 )
                 continue
-            else:
-                earlier["rows"].append(row)
             if values["title"]:
                 post_key = (key, code, values["title"])
                 if post_key in posts:
                     context.error(
-                        row, "职务", _("The same post is already in row %(row)s.") % {"row": posts[post_key].number}
+                        row, "职务", _("The same post is already in row %(row)s.") % {"row": posts[post_key][0]}
                     )
                     continue
-                posts[post_key] = row
-        plan.data = self._changes(plan, people, posts)
-        return plan
+                posts[post_key] = (row.number, None)
+                new_posts.append((post_key, row.number, None))
+            if earlier is None:
+                state = self._person_change(plan, records, key, values, person)
+                earlier = people[key] = (row.number, {"described": described, "state": state})
+                new_people.append((key, row.number, earlier[1]))
+            states = {earlier[1]["state"], self._post_change(plan, records, key, values, person, current)}
+            outcome = "created" if "created" in states else "updated" if "updated" in states else "unchanged"
+            setattr(plan, outcome, getattr(plan, outcome) + 1)
+        seen.add_many("person", new_people)
+        seen.add_many("post", new_posts)
+        return records
+
+    @staticmethod
+    def _person_change(plan, records, key, values, person):
+        """The write a person's first row makes, if any, and its state."""
+        wanted = {
+            "name": values["name"],
+            "gender": GENDER_LABELS.get(values["gender"], ""),
+            "political_status": STATUS_LABELS[values["status"]],
+        }
+        if person is None:
+            records.append(("person_create", key, values["phone"], values["organization"], wanted))
+            plan.change(_("new person %(name)s") % {"name": values["name"]})
+            return "created"
+        # An empty 性别 cell keeps what is known.
+        differences = {
+            field: value
+            for field, value in wanted.items()
+            if person[field] != value and not (field == "gender" and not value)
+        }
+        if not differences:
+            return "unchanged"
+        records.append(("person_update", person["pk"], differences))
+        fields = "、".join(str(Person._meta.get_field(field).verbose_name) for field in differences)
+        plan.change(_("person %(name)s: %(fields)s") % {"name": person["name"], "fields": fields})
+        return "updated"
+
+    @staticmethod
+    def _post_change(plan, records, key, values, person, current):
+        """The write a row's post makes, if any, and its state."""
+        if not values["title"]:
+            return "unchanged"
+        code, title_label, start = values["organization"], values["title"], values["start_date"]
+        title = POST_LABELS[title_label]
+        existing = current.get((person["pk"], code, title)) if person else None
+        if existing is None:
+            records.append(("post_create", person["pk"] if person else None, key, code, title, start))
+            plan.change(
+                _("new post: %(name)s, %(title)s at %(code)s")
+                % {"name": values["name"], "title": title_label, "code": code}
+            )
+            return "created"
+        if existing[1] != start:
+            records.append(("post_update", existing[0], start))
+            plan.change(
+                _("post of %(name)s, %(title)s: start date %(old)s → %(new)s")
+                % {"name": values["name"], "title": title_label, "old": existing[1], "new": start}
+            )
+            return "updated"
+        return "unchanged"
 
     @staticmethod
     def _people_by_phone(phones):
@@ -461,129 +534,105 @@ class PeopleSheet(SheetImporter):
             return False
         return candidates[0] if candidates else None
 
-    def _changes(self, plan, people, posts):
-        """Work out the writes, describe them, and count the rows by what they do."""
-        person_creates, person_updates, person_state = [], [], {}
-        for key, entry in people.items():
-            values, person = entry["values"], entry["person"]
-            wanted = {
-                "name": values["name"],
-                "gender": GENDER_LABELS.get(values["gender"], ""),
-                "political_status": STATUS_LABELS[values["status"]],
-            }
-            if person is None:
-                person_creates.append((key, values["phone"], values["organization"], wanted))
-                person_state[key] = "created"
-                plan.changes.append(_("new person %(name)s") % {"name": values["name"]})
-                continue
-            # An empty 性别 cell keeps what is known.
-            differences = {
-                field: value
-                for field, value in wanted.items()
-                if person[field] != value and not (field == "gender" and not value)
-            }
-            person_state[key] = "updated" if differences else "unchanged"
-            if differences:
-                person_updates.append((person["pk"], differences))
-                fields = "、".join(str(Person._meta.get_field(field).verbose_name) for field in differences)
-                plan.changes.append(_("person %(name)s: %(fields)s") % {"name": person["name"], "fields": fields})
-        existing_ids = {key: entry["person"]["pk"] for key, entry in people.items() if entry["person"]}
-        current = self._current_posts({pk: key for key, pk in existing_ids.items()})
-        post_creates, post_updates, row_state = [], [], {}
-        for (key, code, title_label), row in posts.items():
-            title, start = POST_LABELS[title_label], row.values["start_date"]
-            existing = current.get((key, code, title))
-            name = people[key]["values"]["name"]
-            if existing is None:
-                post_creates.append((key, code, title, start))
-                row_state[row.number] = "created"
-                plan.changes.append(
-                    _("new post: %(name)s, %(title)s at %(code)s") % {"name": name, "title": title_label, "code": code}
-                )
-            elif existing[1] != start:
-                post_updates.append((existing[0], start))
-                row_state[row.number] = "updated"
-                plan.changes.append(
-                    _("post of %(name)s, %(title)s: start date %(old)s → %(new)s")
-                    % {"name": name, "title": title_label, "old": existing[1], "new": start}
-                )
-        for key, entry in people.items():
-            for row in entry["rows"]:
-                states = {person_state[key], row_state.get(row.number, "unchanged")}
-                outcome = "created" if "created" in states else "updated" if "updated" in states else "unchanged"
-                setattr(plan, outcome, getattr(plan, outcome) + 1)
-        return {
-            "person_creates": person_creates,
-            "person_updates": person_updates,
-            "existing_ids": existing_ids,
-            "post_creates": post_creates,
-            "post_updates": post_updates,
-        }
-
     @staticmethod
-    def _current_posts(key_of):
-        """{(person key, organization code, title): (post pk, start date)} for people found."""
+    def _current_posts(person_ids):
+        """{(person pk, organization code, title): (post pk, start date)} of the current posts."""
         found = {}
-        for chunk in _chunks(sorted(key_of)):
+        for chunk in _chunks(sorted(set(person_ids))):
             for pk, person_id, code, title, start in Post.objects.filter(
                 person_id__in=chunk, end_date__isnull=True
             ).values_list("pk", "person_id", "organization__code", "title", "start_date"):
-                found[(key_of[person_id], code, title)] = (pk, start)
+                found[(person_id, code, title)] = (pk, start)
         return found
 
     def apply(self, plan, context):
+        """Write the spooled records a chunk at a time, in the order of the rows."""
         actor, reason = context.user, str(IMPORT_REASON)
-        data = plan.data
-        codes = {create[2] for create in data["person_creates"]} | {create[1] for create in data["post_creates"]}
-        organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
-        created = bulk_create_with_history(
-            [
-                Person(
-                    name=wanted["name"],
-                    gender=wanted["gender"],
-                    political_status=wanted["political_status"],
-                    phone=phone or None,
-                    organization_id=organization_ids[code],
+        try:
+            for records in plan.data:
+                by_kind = {}
+                for record in records:
+                    by_kind.setdefault(record[0], []).append(record[1:])
+                person_creates = by_kind.get("person_create", [])
+                post_creates = by_kind.get("post_create", [])
+                codes = {create[2] for create in person_creates} | {create[2] for create in post_creates}
+                organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
+                bulk_create_with_history(
+                    [
+                        Person(
+                            name=wanted["name"],
+                            gender=wanted["gender"],
+                            political_status=wanted["political_status"],
+                            phone=phone or None,
+                            organization_id=organization_ids[code],
+                        )
+                        for _key, phone, code, wanted in person_creates
+                    ],
+                    Person,
+                    batch_size=1000,
+                    default_user=actor,
+                    default_change_reason=reason,
                 )
-                for _key, phone, code, wanted in data["person_creates"]
-            ],
-            Person,
-            batch_size=1000,
-            default_user=actor,
-            default_change_reason=reason,
-        )
-        person_ids = {
-            **data["existing_ids"],
-            **{create[0]: person.pk for create, person in zip(data["person_creates"], created, strict=True)},
-        }
-        if data["person_updates"]:
-            people = Person.objects.in_bulk([pk for pk, _fields in data["person_updates"]])
-            for pk, fields in data["person_updates"]:
-                for field, value in fields.items():
-                    setattr(people[pk], field, value)
-            fields = sorted({field for _pk, changed in data["person_updates"] for field in changed})
-            bulk_update_with_history(
-                list(people.values()), Person, fields, batch_size=1000, default_user=actor, default_change_reason=reason
-            )
-        bulk_create_with_history(
-            [
-                Post(person_id=person_ids[key], organization_id=organization_ids[code], title=title, start_date=start)
-                for key, code, title, start in data["post_creates"]
-            ],
-            Post,
-            batch_size=1000,
-            default_user=actor,
-            default_change_reason=reason,
-        )
-        if data["post_updates"]:
-            posts = Post.objects.in_bulk([pk for pk, _start in data["post_updates"]])
-            for pk, start in data["post_updates"]:
-                posts[pk].start_date = start
-            bulk_update_with_history(
-                list(posts.values()),
-                Post,
-                ["start_date"],
-                batch_size=1000,
-                default_user=actor,
-                default_change_reason=reason,
-            )
+                if by_kind.get("person_update"):
+                    updates = by_kind["person_update"]
+                    people = Person.objects.in_bulk([pk for pk, _fields in updates])
+                    for pk, fields in updates:
+                        for field, value in fields.items():
+                            setattr(people[pk], field, value)
+                    fields = sorted({field for _pk, changed in updates for field in changed})
+                    bulk_update_with_history(
+                        list(people.values()),
+                        Person,
+                        fields,
+                        batch_size=1000,
+                        default_user=actor,
+                        default_change_reason=reason,
+                    )
+                # A new person's posts may come rows (and chunks) after the row that made the person.
+                new_ids = PeopleSheet._new_person_ids({key for pk, key, *_rest in post_creates if pk is None})
+                bulk_create_with_history(
+                    [
+                        Post(
+                            person_id=pk or new_ids[key],
+                            organization_id=organization_ids[code],
+                            title=title,
+                            start_date=start,
+                        )
+                        for pk, key, code, title, start in post_creates
+                    ],
+                    Post,
+                    batch_size=1000,
+                    default_user=actor,
+                    default_change_reason=reason,
+                )
+                if by_kind.get("post_update"):
+                    updates = by_kind["post_update"]
+                    posts = Post.objects.in_bulk([pk for pk, _start in updates])
+                    for pk, start in updates:
+                        posts[pk].start_date = start
+                    bulk_update_with_history(
+                        list(posts.values()),
+                        Post,
+                        ["start_date"],
+                        batch_size=1000,
+                        default_user=actor,
+                        default_change_reason=reason,
+                    )
+        finally:
+            plan.data.close()
+
+    @staticmethod
+    def _new_person_ids(keys):
+        """{person key: pk} of people this import made: by phone, else by name and organization
+        (no one else of that name was there, or the row would have matched them)."""
+        ids = {}
+        phones = [key for key in keys if isinstance(key, str)]
+        for chunk in _chunks(phones):
+            ids.update(Person.objects.filter(phone__in=chunk).values_list("phone", "pk"))
+        for chunk in _chunks(sorted(key for key in keys if not isinstance(key, str))):
+            condition = Q(pk__in=[])
+            for name, code in chunk:
+                condition |= Q(name=name, organization__code=code)
+            for name, code, pk in Person.objects.filter(condition).values_list("name", "organization__code", "pk"):
+                ids[(name, code)] = pk
+        return ids

@@ -83,6 +83,14 @@ class SheetPlan:
     changes: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # how the sheet was read (e.g. found by its header)
     data: Any = None
+    more_changes: int = 0  # lines past MAX_LISTED_CHANGES given to change(), counted, not kept
+
+    def change(self, line):
+        """Describe one change; past the lines a preview lists, only count it."""
+        if len(self.changes) < MAX_LISTED_CHANGES:
+            self.changes.append(line)
+        else:
+            self.more_changes += 1
 
     def as_dict(self):
         return {
@@ -92,7 +100,7 @@ class SheetPlan:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "changes": self.changes[:MAX_LISTED_CHANGES],
-            "more_changes": max(0, len(self.changes) - MAX_LISTED_CHANGES),
+            "more_changes": max(0, len(self.changes) - MAX_LISTED_CHANGES) + self.more_changes,
         }
 
 
@@ -129,6 +137,9 @@ class SheetImporter(ABC):
     # Whether writing the sheet needs a person to act as (e.g. who listed a problem): the
     # command line then asks for --user before reading the file.
     needs_user: bool = False
+    # Whether plan() takes the rows as an iterator, read once as the file is read (and checks
+    # them a chunk at a time, in bounded memory); else it gets them as a list.
+    streams: bool = False
 
     @abstractmethod
     def allowed(self, user): ...

@@ -183,7 +183,9 @@ def workbook_plan(file, *, user, limits=None, target=None, name="upload.xlsx"):
         for importer, sheet_name, note in present:
             notes = [note] if note else []
             rows = _sheet_rows(book, sheet_name, importer, context, limits, notes)
-            plan = importer.plan(rows, context)
+            # A streaming importer checks the rows a chunk at a time as they are read (memory
+            # bounded whatever the size); the others get the sheet's rows as a list.
+            plan = importer.plan(rows if importer.streams else list(rows), context)
             plan.notes[:0] = notes
             plans.append((importer, plan))
         context.errors.sort(key=_error_order(importers))
@@ -208,7 +210,8 @@ def _is_empty(cells, indexes):
 
 
 def _sheet_rows(book, sheet_name, importer, context, limits, notes):
-    rows = []
+    """The sheet's data rows, parsed, as they are read (a generator); bad cells are reported,
+    and so is a missing header row once the sheet is read."""
     first = []
     columns = None
     empty_run = counted = 0
@@ -229,7 +232,7 @@ def _sheet_rows(book, sheet_name, importer, context, limits, notes):
             if found[0] is not None:
                 columns, ignored = _header_columns(found[0], found[1], importer, context)
                 if columns is None:
-                    return []
+                    return
                 if ignored:
                     notes.append(_("Columns not imported: %(columns)s.") % {"columns": "、".join(ignored)})
                 indexes = list(columns.values())
@@ -257,10 +260,9 @@ def _sheet_rows(book, sheet_name, importer, context, limits, notes):
                 row.values[column.key] = None
                 row.failed = True
                 context.error(row, column.header, error)
-        rows.append(row)
+        yield row
     if columns is None:
         _no_header(importer, _find_header(first, importer)[1], context)
-    return rows
 
 
 def _error_order(importers):

@@ -13,6 +13,15 @@ from spreadsheets.registry import Column, SheetImporter, SheetPlan
 from . import services
 from .models import Problem, Source
 
+CHUNK = 500
+
+
+def _chunks(values, size=CHUNK):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 SOURCE_LABELS = {
     "督导检查": Source.SUPERVISION,
     "巡察": Source.INSPECTION,
@@ -55,6 +64,9 @@ class ProblemSheet(SheetImporter):
         codes = {row.values[key] for row in rows for key in ("organization", "unit") if row.values.get(key)}
         found = {o.code: o for o in Organization.objects.filter(code__in=codes)}
         allowed = set(found) if scope is None else set(scope.filter(code__in=codes).values_list("code", flat=True))
+        usable = [row for row in rows if not row.failed]
+        candidates, people = self._people_at(usable, found)
+        listed = self._listed(usable, found)
         creates = []
         seen = {}  # (organization, description, date found) → the first row naming that problem
         for row in rows:
@@ -104,22 +116,18 @@ class ProblemSheet(SheetImporter):
                 continue
             person = None
             if values["person"]:
-                people = (
-                    Person.objects.filter(name=values["person"])
-                    .filter(Q(posts__organization=organization) | Q(posts__organization=unit))
-                    .distinct()
+                holders = candidates.get((values["person"], organization.pk), set()) | candidates.get(
+                    (values["person"], unit.pk), set()
                 )
-                if people.count() != 1:
+                if len(holders) != 1:
                     context.error(
                         row,
                         "责任人",
                         _("「%(name)s」 holds no post at the organization or the unit.") % {"name": values["person"]},
                     )
                     continue
-                person = people.get()
-            existing = Problem.objects.filter(
-                organization=organization, description=values["description"], found_on=values["found_on"]
-            ).first()
+                person = people[holders.pop()]
+            existing = listed.get((organization.pk, values["description"], values["found_on"]))
             if existing is not None:
                 differ = self._differences(existing, values, unit, person)
                 if differ:
@@ -154,6 +162,42 @@ class ProblemSheet(SheetImporter):
             )
         plan.data = creates
         return plan
+
+    @staticmethod
+    def _people_at(rows, found):
+        """({(name, organization pk): {pk of each person of that name with a post there}},
+        {pk: person}) for the 责任人 of the rows: one query for the whole sheet, not one a row."""
+        names = {row.values["person"] for row in rows if row.values["person"]}
+        organization_ids = {organization.pk for organization in found.values()}
+        candidates = {}
+        for chunk in _chunks(sorted(names)):
+            for pk, name, organization_id in (
+                Person.objects.filter(name__in=chunk, posts__organization_id__in=organization_ids)
+                .values_list("pk", "name", "posts__organization_id")
+                .distinct()
+            ):
+                candidates.setdefault((name, organization_id), set()).add(pk)
+        ids = {pk for pks in candidates.values() for pk in pks}
+        return candidates, Person.objects.in_bulk(ids) if ids else {}
+
+    @staticmethod
+    def _listed(rows, found):
+        """{(organization pk, description, date found): the problem listed first} for the
+        problems the rows name, a chunk of rows a query."""
+        keys = {
+            (found[row.values["organization"]].pk, row.values["description"], row.values["found_on"])
+            for row in rows
+            if row.values["organization"] in found
+        }
+        listed = {}
+        for chunk in _chunks(sorted(keys)):
+            condition = Q(pk__in=[])
+            for organization_id, description, found_on in chunk:
+                condition |= Q(organization_id=organization_id, description=description, found_on=found_on)
+            # The last one written wins: the first in the ledger's order (deadline, pk), as .first() gave.
+            for problem in Problem.objects.filter(condition).order_by("-deadline", "-pk"):
+                listed[(problem.organization_id, problem.description, problem.found_on)] = problem
+        return listed
 
     @staticmethod
     def _differences(problem, values, unit, person):

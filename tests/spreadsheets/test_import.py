@@ -162,6 +162,42 @@ def test_people_and_posts_with_organizations_of_the_same_file(world):
     assert Post.objects.get(person__name="李秀兰").start_date == date(2021, 10, 15)
 
 
+def test_people_rows_are_checked_against_the_rows_of_earlier_chunks(world, monkeypatch):
+    # given chunks of 2 rows, so that the rows about one person fall into different chunks
+    monkeypatch.setattr("organizations.sheets.CHUNK", 2)
+    rows = [
+        ["黄志强", "男", "13900001111", "中共党员", "A1a", "书记", "2021-10-15"],
+        ["李秀兰", "女", "", "群众", "A1a", "", ""],
+        ["王五", "男", "13900003333", "中共党员", "A1a", "", ""],
+        ["黄志强", "男", "13900001111", "中共党员", "A1a", "村(居)委会主任", "2021-10-15"],
+        ["李秀兰", "女", "", "群众", "A1a", "村(居)委会委员", "2022-01-01"],
+    ]
+    # when the same person is described differently, or holds the same post twice, rows apart
+    _plans, errors = run(
+        people(*rows, ["黄志强", "女", "13900001111", "中共党员", "A1a", "", ""], rows[0]),
+    )
+    # then each later row is reported against the first, and nothing is written
+    assert [(error["row"], error["column"]) for error in errors] == [(7, "姓名"), (8, "职务")]
+    assert "第 2 行" in errors[0]["message"]
+    assert "第 2 行" in errors[1]["message"]
+    assert not Person.objects.exists()
+
+    # when the rows agree, then each new person is made once, with the posts of every chunk
+    plans, errors = run(people(*rows))
+    assert errors == []
+    assert (plans[0]["created"], plans[0]["updated"], plans[0]["unchanged"]) == (5, 0, 0)
+    assert Person.objects.count() == 3
+    assert set(Person.objects.get(phone="13900001111").posts.values_list("title", flat=True)) == {
+        PostTitle.SECRETARY,
+        PostTitle.COMMITTEE_DIRECTOR,
+    }
+    assert Post.objects.get(person__name="李秀兰").start_date == date(2022, 1, 1)
+
+    # when the same file comes again, then every row is unchanged
+    plans, errors = run(people(*rows))
+    assert (errors, plans[0]["created"], plans[0]["updated"], plans[0]["unchanged"]) == ([], 0, 0, 5)
+
+
 def test_people_are_matched_by_phone_then_by_name_and_organization(world):
     by_phone = PersonFactory(name="旧名", phone="13900002222", organization=world.village_a1a)
     by_name = PersonFactory(name="陈海", phone=None, organization=world.village_a1a)

@@ -44,6 +44,38 @@ def test_problem_sheet_lists_problems_once(world, supervisor):
     assert (plans[0]["created"], plans[0]["unchanged"]) == (0, 1)
 
 
+def _check_queries(supervisor, rows):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        plans, errors = workbook_import(workbook_bytes(_sheet(*rows)), user=supervisor, dry_run=True)
+    assert errors == []
+    return plans[0], len(captured.captured_queries)
+
+
+def test_problem_sheet_checks_with_the_same_queries_for_2_or_12_rows(world, supervisor):
+    # given a person with a post and a problem already listed, named by the first row
+    PostFactory(person=PersonFactory(organization=world.village_a1a, name="王书记"), organization=world.village_a1a)
+    first = ["A1a", "", "巡察", "组织建设", "问题0", f"{YEAR}-03-01", "王书记", f"{YEAR}-06-30"]
+    workbook_import(workbook_bytes(_sheet(first)), user=supervisor, dry_run=False)
+
+    def rows(count):
+        return [first] + [
+            ["A1a", "", "巡察", "组织建设", f"问题{n}", f"{YEAR}-03-01", "王书记", f"{YEAR}-06-30"]
+            for n in range(1, count)
+        ]
+
+    # when the sheet is checked with 2 rows, then with 12
+    small, small_queries = _check_queries(supervisor, rows(2))
+    large, large_queries = _check_queries(supervisor, rows(12))
+
+    # then the existing problem and the person are found either way, with as many queries
+    assert (small["created"], small["unchanged"]) == (1, 1)
+    assert (large["created"], large["unchanged"]) == (11, 1)
+    assert large_queries == small_queries
+
+
 @pytest.mark.parametrize(
     ("row", "column"),
     [

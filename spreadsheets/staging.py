@@ -1,0 +1,113 @@
+"""Bounded memory for imports (issue 10): what a sheet's checks must remember across rows lives
+in a temporary table, and the writes a plan holds for later in a temporary file, so that the
+memory an import needs does not grow with its rows.
+
+- `SeenKeys`: the keys seen so far in a sheet (a code, a person, a post), each with the first row
+  that gave it and a small JSON payload; looked up and added a chunk of rows at a time.
+- `Spool`: records appended chunk by chunk and read back in the same chunks, pickled to a
+  temporary file.
+"""
+
+import itertools
+import json
+import pickle
+import tempfile
+
+from django.db import DatabaseError, connection
+
+_tables = itertools.count(1)
+
+
+def _encode(key):
+    return json.dumps(key, ensure_ascii=False, default=str)
+
+
+class SeenKeys:
+    """A temporary table of (kind, key) → (first row, payload), in the import's transaction.
+
+    Use as a context manager; the table goes when it ends (or with the transaction's rollback).
+    """
+
+    def __init__(self):
+        self.table = f"spreadsheet_seen_{next(_tables)}"
+
+    def __enter__(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.table} ("
+                "kind VARCHAR(32) NOT NULL, key TEXT NOT NULL, row_number INTEGER NOT NULL, payload TEXT NOT NULL, "
+                "PRIMARY KEY (kind, key))"
+            )
+        return self
+
+    def __exit__(self, *exc_info):
+        if connection.needs_rollback:
+            return  # the rollback takes the table with it
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        except DatabaseError:
+            if exc_info[0] is None:
+                raise  # else the transaction failed already, and its rollback takes the table
+
+    def get_many(self, kind, keys):
+        """{key: (row number, payload)} for the keys already added."""
+        encoded = {_encode(key): key for key in keys}
+        found = {}
+        items = list(encoded)
+        for start in range(0, len(items), 1000):
+            chunk = items[start : start + 1000]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT key, row_number, payload FROM {self.table} "
+                    f"WHERE kind = %s AND key IN ({', '.join(['%s'] * len(chunk))})",
+                    [kind, *chunk],
+                )
+                for key, number, payload in cursor.fetchall():
+                    found[encoded[key]] = (number, json.loads(payload))
+        return found
+
+    def add_many(self, kind, items):
+        """Add [(key, row number, payload)]; each key once."""
+        if not items:
+            return
+        # One multi-row INSERT per 200 keys: psycopg2's executemany would send one statement a row.
+        for start in range(0, len(items), 200):
+            chunk = items[start : start + 200]
+            params = []
+            for key, number, payload in chunk:
+                params += [kind, _encode(key), number, json.dumps(payload, ensure_ascii=False)]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {self.table} (kind, key, row_number, payload) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)),
+                    params,
+                )
+
+
+class Spool:
+    """Chunks of records written to a temporary file and read back in order."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - open until the plan is applied or dropped
+        self.chunks = 0
+        self.records = 0
+
+    def append(self, records):
+        if records:
+            pickle.dump(records, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.chunks += 1
+            self.records += len(records)
+
+    def __len__(self):
+        return self.records
+
+    def __iter__(self):
+        """The chunks, as appended."""
+        self.file.seek(0)
+        for _chunk in range(self.chunks):
+            yield pickle.load(self.file)
+        self.file.seek(0, 2)
+
+    def close(self):
+        self.file.close()
