@@ -435,7 +435,7 @@ def import_job_apply(*, job_id):
         with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file, transaction.atomic():
             # A second delivery of the same job waits here, then finds it applied: one import.
             # One whose worker died finds it still applying, with nothing written: it imports.
-            job = ImportJob.objects.select_for_update().select_related("requester").get(pk=job_id)
+            job = ImportJob.objects.select_for_update(of=("self",)).select_related("requester").get(pk=job_id)
             if job.status != ImportJob.Status.APPLYING:
                 return
             context, plans = workbook_plan(file, user=job.requester, target=job.target, name=job.original_name)
