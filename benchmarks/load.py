@@ -114,8 +114,10 @@ class Client:
 # --- the simulated people -------------------------------------------------------------------------
 
 
-def browse(base, stats, users, until, exports):
-    """One thread: its users, each logged in once, visiting their pages in turn until `until`."""
+def browse(base, stats, users, duration, exports):
+    """One thread: its users, each logged in once, then visiting their pages in turn for
+    `duration` seconds (counted from the last login: on a busy machine logging 200 users in
+    takes a while, PBKDF2 being slow on purpose)."""
     clients = []
     for username, pages, county in users:
         client = Client(base, stats)
@@ -124,6 +126,7 @@ def browse(base, stats, users, until, exports):
         answer = client.request("login", "POST", "/login/", data=data)
         if answer is not None and answer.status_code == 302:
             clients.append((client, pages, county))
+    until = time.monotonic() + duration
     while clients and time.monotonic() < until:
         for client, pages, county in clients:
             if time.monotonic() >= until:
@@ -340,9 +343,8 @@ def phase(name, args, accounts, gunicorn, celery):
         code_queue.put(code)
     first_export = ExportJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     started = time.monotonic()
-    until = started + args.duration
     shares = [accounts[n :: args.threads] for n in range(args.threads)]
-    threads = [threading.Thread(target=browse, args=(base, stats, share, until, exports)) for share in shares]
+    threads = [threading.Thread(target=browse, args=(base, stats, share, args.duration, exports)) for share in shares]
     threads += [
         threading.Thread(target=rate, args=(base, stats, code_queue, answers, outcomes, used))
         for _ in range(args.rater_threads)
