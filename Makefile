@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages bench clean
+.PHONY: run test lint messages bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ bench: $(STAMP)
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(BENCH_DB)_sheets"'
 	DATABASE_URL=$(BENCH_URL)_sheets $(BIN)/python benchmarks/spreadsheets.py --repeat $(REPEAT) \
 	  $(if $(BENCH_SMALL),--import-rows 2000 --export-rows 5000)
+
+# Issue 13's load run (benchmarks/load.py): gunicorn + Celery on loopback against its own
+# PostgreSQL database (created, migrated and seeded when missing), two phases of DURATION s.
+LOAD_DB ?= jobs_load
+LOAD_URL := postgres://postgres@127.0.0.1:5432/$(LOAD_DB)
+LOAD_BROKER ?= redis://127.0.0.1:6379/12
+DURATION ?= 150
+
+load: $(STAMP)
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(LOAD_DB)'" \
+	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(LOAD_DB)"'
+	DATABASE_URL=$(LOAD_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(LOAD_URL) $(BIN)/python manage.py seed_demo > /dev/null
+	DATABASE_URL=$(LOAD_URL) CELERY_BROKER_URL=$(LOAD_BROKER) $(BIN)/python benchmarks/load.py --duration $(DURATION)
 
 # Extract strings into locale/zh_Hans (needs GNU gettext) and compile them in pure Python.
 messages: $(STAMP)

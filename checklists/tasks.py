@@ -13,7 +13,7 @@ def progress_snapshot_take():
     return services.progress_snapshot_take()
 
 
-@shared_task(acks_late=True)
+@shared_task
 def issue(run_id):
     """Thin: issuing adds only what is missing, so a rerun after a lost worker completes it."""
     services.issue_run(run_id=run_id)

@@ -155,6 +155,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A job survives the loss of its worker (issue 13). A message is acknowledged only once its task
+# has finished (acks late), so a worker killed mid-job leaves it to be delivered again; when only
+# the pool process running it dies, the worker gives it back at once (reject on worker lost).
+# Each process reserves one message at a time, so a long job holds no other behind it. Every task
+# has a soft time limit (an exception it can clean up after) and a hard one (its process is
+# killed); the spreadsheet tasks set shorter ones of their own. Redis delivers an unacknowledged
+# message again after the visibility timeout, which must outlast the longest hard limit, or a job
+# still running would be started a second time. Tasks are safe to run twice (STYLE.md 5).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
 # Every periodic job is declared here, with when and why.
 CELERY_BEAT_SCHEDULE = {
     # Daily at 03:15: export files are kept EXPORT_RETENTION_DAYS days (DESIGN.md 7), then deleted.

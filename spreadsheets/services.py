@@ -373,8 +373,14 @@ def import_job_create(*, actor, upload, target=None):
     return job
 
 
-def import_job_check(*, job_id):
-    """The dry run: check the file and store the preview or the errors. Safe to run twice."""
+def import_job_check(*, job_id, redelivered=False):
+    """The dry run: check the file and store the preview or the errors. Safe to run twice.
+    A check delivered again because its worker died is not run again: the file may be what
+    killed it, so the job is failed and its requester may retry it."""
+    if redelivered and ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).update(
+        status=ImportJob.Status.FAILED, message=_("The check was interrupted (the worker stopped).")
+    ):
+        return
     if not ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.UPLOADED).update(
         status=ImportJob.Status.CHECKING, started_at=timezone.now()
     ):
@@ -429,6 +435,11 @@ def import_job_apply(*, job_id):
         return
     try:
         with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as file, transaction.atomic():
+            # A second delivery of the same job waits here, then finds it applied: one import.
+            # One whose worker died finds it still applying, with nothing written: it imports.
+            job = ImportJob.objects.select_for_update(of=("self",)).select_related("requester").get(pk=job_id)
+            if job.status != ImportJob.Status.APPLYING:
+                return
             context, plans = workbook_plan(file, user=job.requester, target=job.target, name=job.original_name)
             if context.errors:
                 raise ImportFailed([error.as_dict() for error in context.errors])
@@ -509,11 +520,14 @@ def export_job_create(*, actor, kind, params):
     return job
 
 
-def export_job_run(*, job_id):
+def export_job_run(*, job_id, redelivered=False):
     """Write the export's file, streaming rows from the database. Safe to run twice: only the
-    run that moves the job from waiting to exporting does the work."""
-    if not ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now()
+    run that moves the job from waiting to exporting does the work, or, when the broker
+    delivers it again because its worker died, the run that takes it over (the visibility
+    timeout outlasts the time limit, so the first run is dead by then)."""
+    claimable = [ExportJob.Status.PENDING, ExportJob.Status.RUNNING] if redelivered else [ExportJob.Status.PENDING]
+    if not ExportJob.objects.filter(pk=job_id, status__in=claimable).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0
     ):
         return
     job = ExportJob.objects.select_related("requester").get(pk=job_id)

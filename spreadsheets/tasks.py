@@ -11,9 +11,15 @@ CHECK_LIMITS = {
 }
 
 
-@shared_task(**CHECK_LIMITS)
-def import_check(job_id):
-    services.import_job_check(job_id=job_id)
+def _redelivered(task):
+    """True when the broker delivers this message again because the worker that had it died
+    (settings: acks late, reject on worker lost)."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
+@shared_task(bind=True, **CHECK_LIMITS)
+def import_check(self, job_id):
+    services.import_job_check(job_id=job_id, redelivered=_redelivered(self))
 
 
 @shared_task(**CHECK_LIMITS)
@@ -21,9 +27,9 @@ def import_apply(job_id):
     services.import_job_apply(job_id=job_id)
 
 
-@shared_task(soft_time_limit=settings.EXPORT_SECONDS, time_limit=settings.EXPORT_SECONDS + 30)
-def export_run(job_id):
-    services.export_job_run(job_id=job_id)
+@shared_task(bind=True, soft_time_limit=settings.EXPORT_SECONDS, time_limit=settings.EXPORT_SECONDS + 30)
+def export_run(self, job_id):
+    services.export_job_run(job_id=job_id, redelivered=_redelivered(self))
 
 
 @shared_task
