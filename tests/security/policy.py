@@ -44,6 +44,7 @@ class Cell:
     target: str | None  # the path of the target's organization
     paired: bool = False
     paired_at: str | None = None  # the path of the pairing's paired unit, when paired
+    has_below: bool = False  # whether the persona's organization has organizations below it
 
     @property
     def in_subtree(self):
@@ -62,9 +63,10 @@ class Page:
     """A page or action without a record: allowed to the roles named, 403 to the others."""
 
     roles: frozenset = ANY
+    refused: str = FORBIDDEN  # 404 where the page needs an organization the role has none of
 
     def expect(self, cell):
-        return OK if cell.role in self.roles else FORBIDDEN
+        return OK if cell.role in self.roles else self.refused
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,27 @@ class PairedSide:
 
 
 @dataclass(frozen=True)
+class Above:
+    """A page for those who have organizations below them (the review queue: entries sent up
+    from below); a role held at an organization with nothing below it gets 403."""
+
+    roles: frozenset = ANY
+
+    def expect(self, cell):
+        return OK if cell.role in self.roles and cell.has_below else FORBIDDEN
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The same answer for everyone, anonymous users included (e.g. logging out)."""
+
+    value: str
+
+    def expect(self, cell):
+        return self.value
+
+
+@dataclass(frozen=True)
 class Public:
     """Open to everyone, anonymous users included."""
 
@@ -153,7 +176,7 @@ class Route:
             # A read-only page answers a POST as its GET, or 405; either way nothing changes
             # (the matrix checks the row counts of every cell that is not OK).
             return f"{NOT_ALLOWED}|{self.expect('GET', cell)}"
-        if cell.role is None and not isinstance(rule, Public):
+        if cell.role is None and not isinstance(rule, (Public, Answer)):
             return LOGIN
         return rule.expect(cell)
 
@@ -176,10 +199,11 @@ POLICY = {
     # --- the platform ---------------------------------------------------------------------
     "home": Route(get=Page()),
     "login": Route(get=Public(), post=Public()),
-    "logout": Route(post=Public()),
+    # logging out is a POST (Django 5), and ends on the login page, for everyone
+    "logout": Route(get=Answer(NOT_ALLOWED), post=Answer(LOGIN)),
     "password_change": both(Page()),
     "password_change_done": Route(get=Page()),
-    "set_language": Route(post=Public(), post_data={"language": "zh-hans"}),
+    "set_language": Route(get=Public(), post=Public(), post_data={"language": "zh-hans"}),
     "search": Route(get=Page()),
     "vote": Route(get=Public(), post=Public()),  # the rater's ballot page: a code, no account (DESIGN.md 6)
     # --- organizations, pairings, accounts ------------------------------------------------
@@ -194,10 +218,13 @@ POLICY = {
     "accounts:detail": both(Write(ADMINS, SUBTREE, readers=ADMINS, paired=False), kind="account"),
     "accounts:role_revoke": Route(post=Write(ADMINS, SUBTREE, readers=ADMINS, paired=False), kind="assignment"),
     # --- spreadsheets and the inbox -------------------------------------------------------
-    "spreadsheets:import": both(Page(frozenset({STAFF, ADMIN}))),
+    # supervisors import the 问题台账 sheet (DESIGN.md 7: problems are listed by them)
+    "spreadsheets:import": both(Page(frozenset({STAFF, ADMIN, SUPERVISOR}))),
     "spreadsheets:template": Route(get=Page(frozenset({STAFF, ADMIN})), kind="sheet"),
     "spreadsheets:exports": Route(get=Page()),
-    "spreadsheets:export_create": Route(post=Page()),
+    # a POST naming no export kind is not found, for everyone (exports of another area are
+    # refused in test_object_references)
+    "spreadsheets:export_create": Route(post=Page(frozenset(), refused=NOT_FOUND)),
     "notifications:inbox": Route(get=Page()),
     "notifications:mark_all_read": Route(post=Page()),
     # --- checklists (DESIGN.md 3) ---------------------------------------------------------
@@ -222,17 +249,21 @@ POLICY = {
         get=READ_ALL, post=Write(frozenset({STAFF, CLERK}), ABOVE), kind="entry", post_data={"action": "approve"}
     ),
     "checklists:attachment": Route(get=READ_ALL, kind="attachment"),
-    "checklists:attachment_choices": Route(get=Page(frozenset({SECRETARY, CLERK}))),
-    "checklists:review": Route(get=Page(frozenset({STAFF, CLERK, SECRETARY, VIEWER, SUPERVISOR, ADMIN, JUDGE}))),
+    # the picker names its organization (?org=); without one there is nothing to pick from: 404
+    # (another area's files are refused in test_object_references)
+    "checklists:attachment_choices": Route(get=Page(frozenset(), refused=NOT_FOUND)),
+    "checklists:review": Route(get=Above()),
     "checklists:due": Route(get=Page()),
     "checklists:unclaimed": Route(get=Page()),
     "checklists:returned": Route(get=Page()),
-    "checklists:meeting_create": both(Page(frozenset({SECRETARY, CLERK}))),
+    # recorded for the organization where the role submits; a role that submits nowhere has none (404)
+    "checklists:meeting_create": both(Page(frozenset({SECRETARY, CLERK}), refused=NOT_FOUND)),
     "checklists:meeting": Route(
         get=READ_ALL, post=Write(frozenset({STAFF, CLERK}), ABOVE), kind="meeting", post_data={"action": "approve"}
     ),
     "checklists:meetings": Route(get=READ_ALL, kind="organization"),
-    "checklists:duty": Route(get=Page(), post=Page(frozenset({SECRETARY, CLERK})), post_data={"action": "send"}),
+    # a role that submits nowhere is shown the index of its area's duty records (nothing changes)
+    "checklists:duty": Route(get=Page(), post=Page(), post_data={"action": "send"}),
     "checklists:duty_report": Route(
         get=READ_ALL, post=Write(frozenset({STAFF, CLERK}), ABOVE), kind="duty_report", post_data={"action": "approve"}
     ),
@@ -245,7 +276,8 @@ POLICY = {
     ),
     "supervision:problem_print": Route(get=READ_ALL, kind="problem"),
     "supervision:extension_print": Route(get=READ_ALL, kind="extension"),
-    "supervision:admonishments": Route(get=Page()),
+    # a decision names its admonishment; a POST naming none is not found
+    "supervision:admonishments": Route(get=Page(), post=Page(frozenset(), refused=NOT_FOUND)),
     "supervision:follow_ups": Route(
         get=Page(), post=Page(frozenset({STAFF, SUPERVISOR})), post_data={"action": "record"}
     ),
@@ -288,7 +320,8 @@ POLICY = {
     "scoring:home": Route(get=Page()),
     "scoring:scheme_create": both(Page(frozenset({STAFF}))),
     "scoring:my_sheets": Route(get=Page()),
-    "scoring:quarterly": both(Page(frozenset({STAFF}))),
+    # leaders read the quarterly scores; staff set them
+    "scoring:quarterly": Route(get=Page(frozenset({STAFF, VIEWER})), post=Page(frozenset({STAFF}))),
     "scoring:projects": Route(get=Page()),
     "scoring:project_create": both(Page(frozenset({SECRETARY}))),
     "scoring:evaluation_create": both(Page(frozenset({STAFF}))),

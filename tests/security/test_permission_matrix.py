@@ -100,8 +100,9 @@ def cells(world, route):
     for persona in [ANONYMOUS, *PERSONAS]:
         role, at = (None, None) if persona == ANONYMOUS else PERSONAS[persona]
         at_path = orgs[at].path if at else None
+        has_below = bool(at_path) and any(o.path.startswith(at_path) and o.path != at_path for o in orgs.values())
         if route.kind in (None, "sheet"):
-            yield persona, None, args_for(route.kind, None), Cell(role, at_path, None)
+            yield persona, None, args_for(route.kind, None), Cell(role, at_path, None, has_below=has_below)
             continue
         for target in TARGETS:
             record = world["records"][route.kind][target]
@@ -109,7 +110,8 @@ def cells(world, route):
             paired_with = PAIRED_WITH.get(place.code)
             paired = bool(at_path and paired_with and orgs[paired_with].path.startswith(at_path))
             paired_at = orgs[paired_with].path if paired else None
-            yield persona, target, args_for(route.kind, record), Cell(role, at_path, place.path, paired, paired_at)
+            cell = Cell(role, at_path, place.path, paired, paired_at, has_below)
+            yield persona, target, args_for(route.kind, record), cell
 
 
 def clients(world):
