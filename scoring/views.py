@@ -437,7 +437,8 @@ def sheet(request, pk):
     indicators = sheet.scheme.indicators.order_by("position", "code")
     saved = {score.indicator_id: score.score for score in sheet.scores.all()}
     form = SheetForm(
-        request.POST or None,
+        # bound on every POST, an empty one too: errors are added to it (an unbound form has none)
+        request.POST if request.method == "POST" else None,
         indicators=indicators,
         initial={f"i{indicator_id}": value for indicator_id, value in saved.items()},
     )
