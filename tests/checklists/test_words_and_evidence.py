@@ -51,6 +51,14 @@ def test_the_review_queue_names_villages_with_their_town_and_shows_the_period(
     assert f"截止 {entry.occurrence.deadline:%Y-%m-%d}" in page
 
 
+def test_the_checklist_timeline_names_the_village_with_its_town(same_names, issued, people, client):
+    """The operation log too (tests/organizations/test_timeline_names.py has the others)."""
+    client.force_login(people.staff)
+    page = client.get(reverse("checklists:checklist", args=[issued.pk])).text
+    timeline = page[page.index('<ol class="timeline">') :]
+    assert f"「塘边村（梅录街道） · {issued.template.name}」" in timeline
+
+
 def test_the_claim_list_and_home_name_villages_with_their_town(same_names, issued, people, client):
     client.force_login(people.staff)
     page = client.get(reverse("checklists:template", args=[issued.template_id])).text

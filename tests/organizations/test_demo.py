@@ -62,3 +62,10 @@ def test_seed_demo_builds_zhanjiang_and_is_idempotent(capsys):
         "zj_viewer",
     ]:
         assert username in first
+    # Wuchuan has two 塘边村: the printed logins say which one (issue 11 point 12).
+    assert "@ 塘边村（梅录街道）" in first
+    # The demo's problems name their 责任人 and one cites its checklist item (issue 11 point 7).
+    from supervision.models import Problem
+
+    assert not Problem.objects.filter(responsible_person=None, visit=None).exists()
+    assert Problem.objects.exclude(checklist_item=None).exists()
