@@ -145,6 +145,7 @@ def test_an_admin_neither_gives_himself_a_role_nor_takes_his_own_away(admin, wor
     page = client.get(url).text
     assert reverse("accounts:role_revoke", args=[own.pk]) not in page
     assert 'value="assign"' not in page
+    assert "该账号还属于您管理范围以外" not in page  # it is his own, not someone else's elsewhere
     assert client.post(reverse("accounts:role_revoke", args=[own.pk])).status_code == 403
     assert RoleAssignment.objects.filter(pk=own.pk).exists()
     forged = client.post(url, {"action": "assign", "organization": world.village_a1a.code, "role": Role.STAFF})
