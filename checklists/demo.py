@@ -211,10 +211,40 @@ def _live_work(today, clerk):
             occurrence=occurrence,
             date=today,
             content=f"{occurrence.item.title}：已按要求落实，相关记录已整理归档。",
+            # One entry comes with evidence, so that a reviewer sees thumbnails and a PDF
+            # (issue 11 point 17) and the attachment picker has files to offer (point 20).
+            uploads=_evidence() if index == 1 else (),
         )
         if index == 0:
             services.entry_return(actor=clerk, entry=entry, comment="请补充会议签到表或简要文字记录。")
     return meeting
+
+
+def _evidence():
+    """A photo of the meeting and a scanned sign-in sheet, made here (nothing is downloaded)."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (1200, 900), (236, 226, 208))
+    draw = ImageDraw.Draw(photo)
+    draw.rectangle((80, 120, 1120, 300), fill=(192, 57, 43))  # the banner over the meeting room
+    for seat in range(8):
+        draw.ellipse((120 + seat * 125, 520, 200 + seat * 125, 600), fill=(60, 60, 70))
+    jpeg = BytesIO()
+    photo.save(jpeg, "JPEG", quality=80)
+    # A one-page PDF with nothing active in it: what a scanner's "save as PDF" gives.
+    pdf = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return [
+        SimpleUploadedFile("党小组会现场.jpg", jpeg.getvalue(), content_type="image/jpeg"),
+        SimpleUploadedFile("党小组会签到表.pdf", pdf, content_type="application/pdf"),
+    ]
 
 
 def _duty_records(rng, today):

@@ -193,7 +193,7 @@ class Checklist(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.template.name}"
+        return f"{self.organization.name_with_town} · {self.template.name}"
 
     @property
     def is_claimed(self):
@@ -508,7 +508,7 @@ class DutyReport(Reviewed):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.month:%Y-%m}"
+        return f"{self.organization.name_with_town} · {self.month:%Y-%m}"
 
 
 class DutyRecord(models.Model):
@@ -566,7 +566,7 @@ class ProgressSnapshot(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.month:%Y-%m}"
+        return f"{self.organization.name_with_town} · {self.month:%Y-%m}"
 
 
 class IssueStatus(models.TextChoices):
@@ -608,4 +608,4 @@ class IssueRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.template} → {self.root} · {self.get_status_display()}"
+        return f"{self.template} → {self.root.name_with_town} · {self.get_status_display()}"

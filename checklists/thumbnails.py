@@ -6,6 +6,7 @@ can be deleted at any time, not a record."""
 
 import logging
 from io import BytesIO
+from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -17,7 +18,10 @@ logger = logging.getLogger(__name__)
 
 
 def thumbnail_name(attachment):
-    return f"thumbnails/{attachment.pk}.jpg"
+    """Named after the stored file (a random name, never reused), not the attachment's id: an
+    id comes again after the database is rebuilt or a row deleted, and a reviewer would be
+    shown an earlier file's picture."""
+    return f"thumbnails/{PurePosixPath(attachment.file.name).stem}.jpg"
 
 
 def thumbnail_open(attachment):

@@ -134,7 +134,7 @@ def template_detail(request, pk):
             issue_form, lambda: services.issue_start(actor=user, template=template, **issue_form.cleaned_data)
         )
         if run:
-            messages.success(request, _("Issuing to %(root)s has started.") % {"root": run.root.name})
+            messages.success(request, _("Issuing to %(root)s has started.") % {"root": run.root.name_with_town})
             return redirect("checklists:template", pk=template.pk)
     if action == "copy" and copy_form.is_valid():
         copy = _attempt(

@@ -345,7 +345,7 @@ class DemoBuilder:
         for username, organization, role, who in rows:
             person = who if isinstance(who, Person) else None
             self.account(username, person.name if person else who, organization, role, person=person)
-            logins.append((username, organization.name, str(Role(role).label)))
+            logins.append((username, organization.name_with_town, str(Role(role).label)))
         return logins
 
 

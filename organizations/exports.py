@@ -39,7 +39,7 @@ class SubtreeExport(ExportSpec):
 
     def title(self, params):
         organization = self.organization(params)
-        return f"{organization.name if organization else params.get('org')} · {self.label}"
+        return f"{organization.name_with_town if organization else params.get('org')} · {self.label}"
 
     def filename(self, params):
         return f"{params.get('org')}-{self.sheet_name}-{timezone.localdate():%Y%m%d}.xlsx"

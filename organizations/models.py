@@ -344,7 +344,7 @@ class RoleAssignment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+        return f"{self.user} · {self.organization.name_with_town} · {self.get_role_display()}"
 
 
 class Pairing(models.Model):
@@ -391,7 +391,7 @@ class Pairing(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.year} · {self.unit or self.leader} → {self.village}"
+        return f"{self.year} · {self.unit.name_with_town if self.unit else self.leader} → {self.village.name_with_town}"
 
 
 class PairingReport(models.Model):

@@ -169,6 +169,11 @@ def account_detail(request, username):
     }
     if action in {"edit", "password", "unlock"} and not editable:
         raise PermissionDenied
+    # An admin's own account, roles included, is managed from above: no admin gives himself a
+    # role or takes his own away (selectors.account_fully_in_scope).
+    own = account.pk == request.user.pk
+    if action == "assign" and own:
+        raise PermissionDenied
     if action == "assign" and forms["role_form"].is_valid():
         try:
             services.role_assign(actor=request.user, user=account, **forms["role_form"].cleaned_data)
@@ -194,6 +199,7 @@ def account_detail(request, username):
     context = {
         "account": account,
         "editable": editable,
+        "own": own,
         "login_locked": selectors.account_login_locked(account),
         "assignments": [(assignment, assignment.pk in in_scope) for assignment in assignments],
         "outside_count": len(assignments) - len(in_scope),
@@ -207,6 +213,8 @@ def account_detail(request, username):
 def role_revoke(request, pk):
     scope = _admin_scope(request.user)
     assignment = get_object_or_404(RoleAssignment.objects.filter(organization__in=scope), pk=pk)
+    if assignment.user_id == request.user.pk:
+        raise PermissionDenied  # one's own roles are managed from above (account_detail)
     username = assignment.user.username
     services.role_revoke(actor=request.user, assignment=assignment)
     messages.success(request, _("The role has been revoked."))

@@ -97,7 +97,9 @@ def venues_of(session):
 
 def my_reportees(user):
     """The reviews in which the user (the person behind the account) reports."""
-    return Reportee.objects.filter(person__user=user).select_related("session__organizer", "organization", "result")
+    return Reportee.objects.filter(person__user=user).select_related(
+        "session__organizer", "organization__parent__parent", "result"
+    )
 
 
 # --- pre-report check --------------------------------------------------------------------------

@@ -142,6 +142,7 @@ def build(stdout):
         organization=meilu,
         reason="“抓创新出特色”一项，我街道“红色物业”项目已获省级推广，评委评分未予体现，申请复核。",
     )
+    _open_for_the_panel(staff, county, towns, judges, today)
     _projects(staff, county, towns, rng, today)
     stdout.write(f"scoring: {Scheme.objects.count()} schemes, {Project.objects.count()} secretary projects")
     return _logins()
@@ -183,6 +184,28 @@ def _scheme(staff, county, towns, judges, year, scoring_date, quality, bias, rng
     run = services.aggregation_start(actor=staff, scheme=scheme)
     # The job runs after the commit; the demo is one transaction, so it aggregates now.
     services.aggregation_run(run_id=run.pk)
+    return scheme
+
+
+def _open_for_the_panel(staff, county, towns, judges, today):
+    """This quarter's ordinary assessment (平时考核) of four towns, still being scored: the
+    demo's judge finds sheets to fill on the phone, not only submitted ones."""
+    quarter = (today.month - 1) // 3 + 1
+    scheme = services.scheme_create(
+        actor=staff,
+        owner=county,
+        year=today.year,
+        name=f"吴川市{today.year}年第{quarter}季度乡镇（街道）党建工作平时考核",
+        scoring_date=today,
+    )
+    services.members_add(actor=staff, scheme=scheme, organizations=towns[-4:])
+    for position, (code, name, maximum, guide) in enumerate(INDICATORS, start=1):
+        services.indicator_add(
+            actor=staff, scheme=scheme, code=code, name=name, max_score=Decimal(maximum), guide=guide, position=position
+        )
+    panel = services.panel_add(actor=staff, scheme=scheme, name="平时考核评委组")
+    services.panel_assign(actor=staff, panel=panel, judges=judges[:3], organizations=towns[-4:])
+    services.scheme_advance(actor=staff, scheme=scheme, to=SchemeState.SCORING)
     return scheme
 
 

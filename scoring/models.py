@@ -185,7 +185,7 @@ class SchemeMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["scheme", "organization"], name="scheme_member_once")]
 
     def __str__(self):
-        return str(self.organization)
+        return self.organization.name_with_town
 
 
 class Indicator(models.Model):
@@ -269,7 +269,7 @@ class JudgeSheet(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.judge} · {self.organization}"
+        return f"{self.judge} · {self.organization.name_with_town}"
 
 
 class JudgeScore(models.Model):
@@ -333,7 +333,7 @@ class QuarterlyScore(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.year}Q{self.quarter} · {self.score}"
+        return f"{self.organization.name_with_town} · {self.year}Q{self.quarter} · {self.score}"
 
 
 class DeductionSource(models.TextChoices):
@@ -365,7 +365,7 @@ class Deduction(models.Model):
         constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="deduction_points_positive")]
 
     def __str__(self):
-        return f"{self.organization} · {self.points}"
+        return f"{self.organization.name_with_town} · {self.points}"
 
 
 class RunStatus(models.TextChoices):
@@ -428,7 +428,7 @@ class SchemeResult(models.Model):
         constraints = [models.UniqueConstraint(fields=["scheme", "organization"], name="scheme_result_once")]
 
     def __str__(self):
-        return f"{self.organization} · {self.total}"
+        return f"{self.organization.name_with_town} · {self.total}"
 
 
 class ResultDeduction(models.Model):
@@ -496,7 +496,7 @@ class Appeal(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.get_status_display()}"
+        return f"{self.organization.name_with_town} · {self.get_status_display()}"
 
 
 # --- secretary projects (书记项目) -----------------------------------------------------------------

@@ -463,7 +463,7 @@ def sheet_reopen(*, actor, sheet, reason):
     )
     notify(
         users=[fresh.judge],
-        title=_("A scoring sheet was reopened: %(organization)s") % {"organization": fresh.organization.name},
+        title=_("A scoring sheet was reopened: %(organization)s") % {"organization": fresh.organization.name_with_town},
         body=reason,
         url=reverse("scoring:sheet", args=[fresh.pk]),
     )
@@ -695,7 +695,7 @@ def appeal_file(*, actor, scheme, organization, reason):
     notify(
         users=[scheme.created_by],
         title=_("An appeal against %(scheme)s: %(organization)s")
-        % {"scheme": scheme.name, "organization": organization.name},
+        % {"scheme": scheme.name, "organization": organization.name_with_town},
         body=reason[:200],
         url=reverse("scoring:appeals", args=[scheme.pk]),
     )
@@ -723,7 +723,7 @@ def appeal_resolve(*, actor, appeal, upheld, resolution):
                 actor=actor,
                 scheme=latest,
                 reason=_("appeal of %(organization)s upheld: %(resolution)s")
-                % {"organization": appeal.organization.name, "resolution": resolution.strip()},
+                % {"organization": appeal.organization.name_with_town, "resolution": resolution.strip()},
             )
     moved = Appeal.objects.filter(pk=appeal.pk, status=AppealStatus.PENDING).update(
         status=AppealStatus.UPHELD if upheld else AppealStatus.REJECTED,
@@ -890,7 +890,7 @@ def project_review(
                     "No checklist of %(year)s has been issued to %(organization)s: "
                     "issue it first, the project becomes one of its items."
                 )
-                % {"year": project.year, "organization": project.organization.name}
+                % {"year": project.year, "organization": project.organization.name_with_town}
             )
         code = f"SJXM{project.pk}"
         project.checklist_item = checklist_item_add(

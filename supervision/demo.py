@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from checklists.models import ChecklistItem, MeetingKind
 from organizations.models import Organization, User
 
 from . import services
@@ -36,13 +37,20 @@ def build(stdout):
             found_on=today - timedelta(days=days_ago),
             found_by="吴川市督导组",
             deadline=today + timedelta(days=days_left),
+            # 责任人 (issue 11 point 7): the secretary of the organization, as on a real 督办单.
+            responsible_person=services.secretary_on(organization, today),
             **extra,
         )
 
     listed(village, "党员活动室“五有”标准不达标，制度未上墙", 3, 27, category="阵地建设")
     claimed = listed(village, "村务党务公开栏内容未按季度更新", 10, 20, category="党务公开")
     services.problem_claim(actor=secretary, problem=claimed)
-    rectifying = listed(village, "三会一课记录不规范，部分支委会缺签到表", 30, 4)
+    committee_meetings = ChecklistItem.objects.filter(
+        checklist__organization=village,
+        checklist__template__year=today.year,
+        meeting_kind=MeetingKind.COMMITTEE_MEETING,
+    ).first()
+    rectifying = listed(village, "三会一课记录不规范，部分支委会缺签到表", 30, 4, checklist_item=committee_meetings)
     services.problem_claim(actor=secretary, problem=rectifying)
     services.problem_plan(
         actor=secretary,

@@ -81,7 +81,7 @@ class ProblemForm(forms.Form):
                 self.add_error(
                     "checklist_item",
                     _("%(organization)s's checklists of %(year)s have no item %(code)s.")
-                    % {"organization": organization.name, "year": cleaned["found_on"].year, "code": code},
+                    % {"organization": organization.name_with_town, "year": cleaned["found_on"].year, "code": code},
                 )
             cleaned["checklist_item"] = item
         return cleaned
@@ -298,7 +298,7 @@ class NoticeForm(forms.Form):
                 if person is None:
                     raise forms.ValidationError(
                         _("Line %(n)s: %(name)s holds no post at %(organization)s.")
-                        % {"n": number, "name": name, "organization": organization.name}
+                        % {"n": number, "name": name, "organization": organization.name_with_town}
                     )
             entries.append({"organization": organization, "person": person, "points": points, "reason": parts[2]})
         return entries

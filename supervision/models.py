@@ -153,7 +153,7 @@ class Problem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.description[:30]}"
+        return f"{self.organization.name_with_town} · {self.description[:30]}"
 
     @property
     def is_open(self):
@@ -409,7 +409,7 @@ class FollowUp(models.Model):
         ordering = ["-date", "-pk"]
 
     def __str__(self):
-        return f"{self.date} {self.get_method_display()} · {self.organization}"
+        return f"{self.date} {self.get_method_display()} · {self.organization.name_with_town}"
 
 
 class UnannouncedSample(models.Model):
@@ -435,7 +435,7 @@ class UnannouncedSample(models.Model):
         ordering = ["-drawn_at"]
 
     def __str__(self):
-        return f"{self.root} · {self.size} · {self.seed}"
+        return f"{self.root.name_with_town} · {self.size} · {self.seed}"
 
 
 class Aspect(models.TextChoices):
@@ -467,7 +467,7 @@ class SupervisionVisit(models.Model):
         ordering = ["-date", "-pk"]
 
     def __str__(self):
-        return f"{self.date} · {self.organization}"
+        return f"{self.date} · {self.organization.name_with_town}"
 
 
 class Notice(models.Model):
@@ -528,4 +528,4 @@ class NoticeEntry(models.Model):
         constraints = [models.CheckConstraint(condition=Q(points__gte=0), name="notice_entry_points_positive")]
 
     def __str__(self):
-        return f"{self.notice} · {self.person or self.organization} · {self.points}"
+        return f"{self.notice} · {self.person or self.organization.name_with_town} · {self.points}"

@@ -116,7 +116,7 @@ def problem_list(*, actor, organization, deadline, responsible_unit=None, **fiel
     notify(
         users=_owners(problem),
         title=_("A problem was listed for %(organization)s: deadline %(deadline)s")
-        % {"organization": organization.name, "deadline": deadline.isoformat()},
+        % {"organization": organization.name_with_town, "deadline": deadline.isoformat()},
         body=problem.description[:200],
         url=_url(problem),
         key=f"problem-listed:{problem.pk}",

@@ -51,6 +51,14 @@ def test_the_review_queue_names_villages_with_their_town_and_shows_the_period(
     assert f"截止 {entry.occurrence.deadline:%Y-%m-%d}" in page
 
 
+def test_the_checklist_timeline_names_the_village_with_its_town(same_names, issued, people, client):
+    """The operation log too (tests/organizations/test_timeline_names.py has the others)."""
+    client.force_login(people.staff)
+    page = client.get(reverse("checklists:checklist", args=[issued.pk])).text
+    timeline = page[page.index('<ol class="timeline">') :]
+    assert f"「塘边村（梅录街道） · {issued.template.name}」" in timeline
+
+
 def test_the_claim_list_and_home_name_villages_with_their_town(same_names, issued, people, client):
     client.force_login(people.staff)
     page = client.get(reverse("checklists:template", args=[issued.template_id])).text
@@ -116,6 +124,34 @@ def test_photos_show_as_previews_and_pdfs_open_in_the_browser(issued, people, cl
     assert shown["Content-Type"] == "application/pdf"
     # Without ?view, and for any type a browser does not show safely, a download.
     assert client.get(url)["Content-Disposition"].startswith("attachment")
+
+
+def test_a_preview_shows_its_own_photo_not_one_an_earlier_database_left(issued, people, client, settings, tmp_path):
+    """Found in the walk (issue 11 point 17): previews were kept as thumbnails/<id>.jpg, so
+    after the demo was rebuilt a reviewer saw another photo under the new photo's id."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), "blue").save(buffer, "JPEG")
+    entry = services.entry_submit(
+        actor=people.secretary,
+        occurrence=_occurrence(issued, "Z04"),
+        date=date(YEAR, 3, 1),
+        content="x",
+        uploads=[SimpleUploadedFile("photo.jpg", _jpeg())],  # red
+    )
+    photo = entry.attachments.get()
+    # what an earlier database's attachment of the same id left behind: a blue picture
+    for name in (f"thumbnails/{photo.pk}.jpg", f"thumbnails/{photo.pk}"):
+        default_storage.save(name, ContentFile(buffer.getvalue()))
+    client.force_login(people.town_clerk)
+    preview = client.get(reverse("checklists:attachment", args=[photo.pk]) + "?thumb")
+    with Image.open(io.BytesIO(b"".join(preview.streaming_content))) as image:
+        red, _green, blue = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+    assert red > 200
+    assert blue < 60
 
 
 def test_office_files_are_never_shown_inline(issued, people, client):

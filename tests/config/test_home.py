@@ -201,3 +201,11 @@ def test_the_home_costs_the_same_queries_as_the_data_grows(client, world, people
         response = client.get(reverse("home"))
     assert response.status_code == 200
     assert len(large) == len(small), [query["sql"] for query in large.captured_queries]
+
+
+def test_a_village_secretarys_home_names_the_village_with_its_town(people, world, client):
+    """Issue 11 point 12: the line under the greeting, not only the lists."""
+    client.force_login(people.secretary)
+    page = client.get(reverse("home")).text
+    named = f"{world.village_a1a.name}（{world.town_a1.name}）"
+    assert f"{named} 书记" in page

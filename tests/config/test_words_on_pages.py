@@ -35,6 +35,10 @@ ALLOWED = {
     "PK",
     "English",
     "SMS",
+    # File sizes (filesizeformat): "30.2 KB" beside the demo's evidence.
+    "KB",
+    "MB",
+    "GB",
 }
 # Codes such as ZB01 or SJXM2026-03 are data, not words.
 WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z][A-Za-z_'-]+(?![A-Za-z0-9_-])")

@@ -62,3 +62,20 @@ def test_seed_demo_builds_zhanjiang_and_is_idempotent(capsys):
         "zj_viewer",
     ]:
         assert username in first
+    # Wuchuan has two 塘边村: the printed logins say which one (issue 11 point 12).
+    assert "@ 塘边村（梅录街道）" in first
+    # The demo's problems name their 责任人 and one cites its checklist item (issue 11 point 7).
+    from supervision.models import Problem
+
+    assert not Problem.objects.filter(responsible_person=None, visit=None).exists()
+    assert Problem.objects.exclude(checklist_item=None).exists()
+    # A reviewer finds evidence to judge: a photo and a PDF on an entry waiting in 梅录街道 (point 17).
+    from checklists.models import Attachment, LedgerEntry, ReviewStatus
+
+    waiting = LedgerEntry.objects.filter(status=ReviewStatus.SUBMITTED, organization__parent__code="440883001")
+    kinds = set(Attachment.objects.filter(entries__in=waiting).values_list("content_type", flat=True))
+    assert {"image/jpeg", "application/pdf"} <= kinds
+    # The demo's judge has sheets still to fill, not only submitted ones.
+    from scoring.models import JudgeSheet
+
+    assert JudgeSheet.objects.filter(judge__username="wc_judge", status="open").exists()

@@ -253,3 +253,22 @@ def test_every_organization_field_finds_by_name_or_code(world, user_with_role, c
     assert 'value="A2"' in by_code.text
     outside = client.get(reverse("organizations:options"), {field: "B1"})
     assert 'value="B1"' not in outside.text
+
+
+@pytest.mark.parametrize(
+    ("url", "labels"),
+    [
+        ("supervision:problem_create", ["涉及组织（名称或编码）", "责任单位（名称或编码；不填则为涉及组织本身）"]),
+        ("supervision:follow_ups", ["抽取范围（组织名称或编码，含其全部下级）"]),
+        ("accounts:create", ["所属组织（名称或编码）"]),
+    ],
+)
+def test_organization_fields_say_they_take_a_name_or_a_code(world, user_with_role, client, url, labels):
+    """Issue 11 point 13: the fields take a name as well as a code, and their labels say so."""
+    user = user_with_role(Role.STAFF, world.county_a)
+    RoleAssignment.objects.create(user=user, organization=world.county_a, role=Role.ADMIN)
+    client.force_login(user)
+    page = client.get(reverse(url) + f"?org={world.county_a.code}").text
+    for label in labels:
+        assert label in page
+    assert "（编码" not in page

@@ -60,3 +60,22 @@ def test_the_problem_page_and_its_handover_notice_name_the_village_with_its_town
     assert named in board
     # County staff see the city in the breadcrumbs, but not as a link they cannot open.
     assert f"?org={world.city.code}" not in board
+
+
+def test_visits_and_the_printed_board_name_the_village_with_its_town(world, user_with_role, client):
+    """Issue 11 point 12: the list of visits spans the county, and a printed board stands alone."""
+    from supervision.models import Aspect
+
+    staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部干部")
+    visit, _ = services.visit_record(
+        actor=staff,
+        organization=world.village_a1a,
+        date=timezone.localdate(),
+        answers={aspect: {"ok": True, "note": ""} for aspect in Aspect},
+    )
+    client.force_login(staff)
+    named = f"{world.village_a1a.name}（{world.town_a1.name}）"
+    assert named in client.get(reverse("supervision:visits")).text
+    assert named in client.get(reverse("supervision:visit", args=[visit.pk])).text
+    printed = client.get(reverse("supervision:board") + f"?org={world.village_a1a.code}&print=1").text
+    assert f'<h1 class="center">{named}' in printed

@@ -1,0 +1,103 @@
+"""The operation log names a village with its town (issue 11, point 12): a county with two 高岭村
+must tell them apart on every timeline too, not only in the page's own facts."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Notification
+from organizations import services as organization_services
+from organizations.models import Organization, Role
+from supervision import services as supervision_services
+from tests.organizations.factories import UserFactory
+
+
+@pytest.fixture
+def two_gaoling(world):
+    """Village A1a of 梅录街道 and village A2a of 塘㙍镇 are both called 高岭村."""
+    Organization.objects.filter(pk__in=[world.village_a1a.pk, world.village_a2a.pk]).update(name="高岭村")
+    Organization.objects.filter(pk=world.town_a1.pk).update(name="梅录街道")
+    Organization.objects.filter(pk=world.town_a2.pk).update(name="塘㙍镇")
+    for organization in (world.village_a1a, world.village_a2a, world.town_a1, world.town_a2):
+        organization.refresh_from_db()
+
+
+def _timeline(page):
+    """The operation log's list alone, so that the page's header and facts do not count."""
+    found = re.search(r'<ol class="timeline">.*?</ol>', page, re.S)
+    assert found, "no operation log on the page"
+    return found.group(0)
+
+
+def _problem(world, staff):
+    return supervision_services.problem_list(
+        actor=staff,
+        organization=world.village_a1a,
+        responsible_unit=world.village_a1a,
+        source="supervision",
+        category="组织生活",
+        description="三会一课记录不全",
+        found_on=timezone.localdate(),
+        found_by="督导组",
+        deadline=timezone.localdate() + timedelta(days=30),
+    )
+
+
+def test_the_problem_timeline_names_the_village_with_its_town(two_gaoling, world, user_with_role, client):
+    staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部干部")
+    secretary = user_with_role(Role.SECRETARY, world.village_a1a, full_name="村书记")
+    problem = _problem(world, staff)
+    # The notice of a new problem says which 高岭村 too.
+    assert "高岭村（梅录街道）" in Notification.objects.get(user=secretary).title
+    supervision_services.extension_request(
+        actor=staff, problem=problem, reason="需协调资金", new_deadline=problem.deadline + timedelta(days=10)
+    )
+    client.force_login(staff)
+    timeline = _timeline(client.get(reverse("supervision:problem", args=[problem.pk])).text)
+    # The problem's own row and the extension's row (named through its problem).
+    assert timeline.count("高岭村（梅录街道）") >= 2
+    assert "「高岭村 ·" not in timeline
+
+
+def test_the_organization_timeline_names_roles_with_the_town(two_gaoling, world, user_with_role, client):
+    admin = user_with_role(Role.ADMIN, world.county_a, full_name="县管理员")
+    clerk = UserFactory(full_name="李台账")
+    organization_services.role_assign(actor=admin, user=clerk, organization=world.village_a2a, role=Role.CLERK)
+    client.force_login(admin)
+    timeline = _timeline(client.get(reverse("organizations:detail", args=[world.village_a2a.code])).text)
+    assert "李台账 · 高岭村（塘㙍镇） · 台账管理员" in timeline
+
+
+def test_naming_with_the_town_costs_no_query_per_row(two_gaoling, world, user_with_role):
+    """The names' organizations come in one query per related model, whatever the number of rows."""
+    from supervision.selectors import problem_timeline
+
+    staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部干部")
+    problem = _problem(world, staff)
+
+    def queries_for_the_timeline():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            entries = problem_timeline(problem)
+            labels = [str(entry["object"]) for entry in entries]
+        assert all("高岭村（梅录街道）" in label for label in labels)
+        return len(entries), len(captured)
+
+    rows_before, _ = queries_for_the_timeline()
+    for days in (10, 20, 30):
+        extension = supervision_services.extension_request(
+            actor=staff, problem=problem, reason="需协调", new_deadline=problem.deadline + timedelta(days=days)
+        )
+        supervision_services.extension_decide(actor=staff, extension=extension, approve=False, comment="不予延期")
+        problem.refresh_from_db()
+    rows_after, queries_after = queries_for_the_timeline()
+    assert rows_after >= rows_before + 6
+    # Changed rows each read their previous version (to name what changed): that query is per
+    # row; naming the organizations adds none.
+    changed = sum(1 for entry in problem_timeline(problem) if entry["type"] == "~")
+    assert queries_after <= 6 + 4 + changed
