@@ -405,7 +405,7 @@ def deadlines_check(*, today=None):
     due = Q(pk__in=soon.values("pk")) | Q(pk__in=open_problems.filter(deadline__lt=today).values("pk"))
     owners = _owners_by_organization(Problem.objects.filter(due))
     for kind, problems, title in groups:
-        for problem in problems.select_related("organization", "responsible_person__user"):
+        for problem in problems.select_related("organization__parent__parent", "responsible_person__user"):
             users = owners.get(problem.organization_id, set()) | owners.get(problem.responsible_unit_id, set())
             if problem.responsible_person_id and problem.responsible_person.user_id:
                 users = users | {problem.responsible_person.user}
