@@ -144,6 +144,16 @@ def test_board_filters_by_colour_state_and_organization_with_its_subtree(world, 
     assert count(org="A2a", colour="green") == 2
 
 
+def test_an_organization_filter_typed_as_a_code_names_the_organization_with_its_town(world, staff, client):
+    # a home tile opens a list with ?org=<code>: the box shows the code, the page says whose it is
+    world.village_a2a.name = "高岭村"
+    world.village_a2a.save()
+    client.force_login(staff)
+    for name in ("supervision:board", "checklists:review"):
+        page = client.get(reverse(name), {"org": "A2a"}).content.decode()
+        assert f'data-named="org">高岭村（{world.town_a2.name}）</span>' in page
+
+
 def test_a_filter_outside_the_area_is_refused_and_lists_nothing_of_it(world, user_with_role, client):
     _problems(world, 2, organization=world.village_b1a)
     town_staff = user_with_role(Role.STAFF, world.town_a1)
