@@ -9,6 +9,7 @@ rows) rather than through the services, which stamp the present; the live part o
 import random
 from datetime import date, datetime, time, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -72,6 +73,8 @@ def build(stdout):
     checklists = list(Checklist.objects.filter(template__in=templates).select_related("organization"))
     _claim(checklists, rng, year)
     _past_work(checklists, rng, today, clerk)
+    with transaction.atomic():
+        services.progress_counts_refresh()  # _past_work marks past periods done in bulk
     _live_work(today, clerk)
     _duty_records(rng, today)
     stdout.write(f"checklists: {len(checklists)} issued, {LedgerEntry.objects.count()} ledger entries")

@@ -609,3 +609,32 @@ class IssueRun(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.root.name_with_town} · {self.get_status_display()}"
+
+
+class ProgressCount(models.Model):
+    """How many occurrences one organization's own checklists of a year have per deadline, how
+    many of them are done and how many were late: what the progress pages add up, a few rows
+    per organization instead of every occurrence of a subtree (issue 10). Derived data: every
+    service that creates, removes or completes occurrences recounts the organizations it
+    touched in the same transaction (services.progress_counts_refresh), and a daily job
+    recounts everything and says how many rows it had to correct."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    deadline = models.DateField(_("deadline"))
+    occurrence_count = models.PositiveIntegerField(_("occurrences"))
+    done_count = models.PositiveIntegerField(_("done"))
+    late_count = models.PositiveIntegerField(_("late"))
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("progress count")
+        verbose_name_plural = _("progress counts")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year", "deadline"], name="progress_count_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization.name_with_town} · {self.deadline}"

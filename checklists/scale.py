@@ -7,13 +7,14 @@ about 88 % of cases (1 in 9 of them late, submitted after the deadline), each wi
 ledger entry; a few of this month's are submitted and wait for review.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from organizations.scale import COUNTY_PATH, PREFIX, analyze, insert_select
 
+from . import services
 from .models import Checklist as ChecklistModel
-from .models import ChecklistItem, ChecklistTemplate, LedgerEntry, Occurrence, TemplateItem
+from .models import ChecklistItem, ChecklistTemplate, LedgerEntry, Occurrence, ProgressCount, TemplateItem
 
 ITEMS = 30
 TEMPLATES = [("村", "village", "branch"), ("镇", "town", "committee")]
@@ -149,7 +150,9 @@ def build(spec, stdout):
                FROM checklists_ledgerentry e
                WHERE e.occurrence_id = oc.id AND e.status = 'approved' AND oc.done_at IS NULL"""
         )
-    analyze(Occurrence, LedgerEntry)
+    with transaction.atomic():
+        services.progress_counts_refresh()  # the occurrences above were written by hand
+    analyze(Occurrence, LedgerEntry, ProgressCount)
     stdout.write(
         f"  清单 {ChecklistModel.objects.filter(organization__code__startswith=PREFIX).count():,} 份，"
         f"完成时限 {Occurrence.objects.filter(item__checklist__organization__code__startswith=PREFIX).count():,} 个，"

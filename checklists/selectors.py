@@ -14,9 +14,11 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -39,6 +41,7 @@ from .models import (
     LedgerEntry,
     MeetingRecord,
     Occurrence,
+    ProgressCount,
     ReviewStatus,
     TemplateItem,
 )
@@ -259,53 +262,51 @@ def duty_year(organization, year):
 # --- progress ------------------------------------------------------------------------------
 
 
+def _counted(today):
+    """The progress numbers as sums over ProgressCount rows (occurrences by deadline) as of
+    `today`: due = deadlines up to today, done = of those, the done ones; overdue = deadlines
+    before today not done; late = marked late, whenever due."""
+    passed, before = Q(deadline__lte=today), Q(deadline__lt=today)
+    return {
+        "due": Coalesce(Sum("occurrence_count", filter=passed), 0),
+        "done": Coalesce(Sum("done_count", filter=passed), 0),
+        "overdue": Coalesce(Sum(F("occurrence_count") - F("done_count"), filter=before), 0),
+        "total": Coalesce(Sum("occurrence_count"), 0),
+        "late": Coalesce(Sum("late_count"), 0),
+        "done_any": Coalesce(Sum("done_count"), 0),
+    }
+
+
 def progress_by_child(organization, user, *, year, today=None):
     """For each organization directly below that the user sees: occurrences due so far, done,
-    overdue and in all over its whole subtree, from one grouped query on the constant prefix
-    of the organization's path, in one statement with the child list and the user's scope
-    (organizations.subtree.children_rolled_up). Children with nothing issued are kept, with
-    zeros, so that none is silently left out."""
-    today = today or timezone.localdate()
+    overdue and in all over its whole subtree, from the ProgressCount rows on the constant
+    prefix of the organization's path, in one statement with the child list and the user's
+    scope (organizations.subtree.children_rolled_up). Children with nothing issued are kept,
+    with zeros, so that none is silently left out."""
+    counted = _counted(today or timezone.localdate())
     return children_rolled_up(
         organization,
         user,
-        Occurrence.objects.filter(item__checklist__template__year=year),
-        through="item__checklist__organization__",
-        due=Count("pk", filter=Q(deadline__lte=today)),
-        done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
-        overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
-        total=Count("pk"),
+        ProgressCount.objects.filter(year=year),
+        through="organization__",
+        **{name: counted[name] for name in ("due", "done", "overdue", "total")},
     )
 
 
 def progress_summary(organization, *, year, today=None):
-    today = today or timezone.localdate()
-    occurrences = Occurrence.objects.filter(
-        within(organization, through="item__checklist__organization__"), item__checklist__template__year=year
-    )
-    return occurrences.aggregate(
-        total=Count("pk"),
-        due=Count("pk", filter=Q(deadline__lte=today)),
-        done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
-        overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
-        late=Count("pk", filter=Q(late=True)),
-    )
+    counted = _counted(today or timezone.localdate())
+    rows = ProgressCount.objects.filter(within(organization, through="organization__"), year=year)
+    return rows.aggregate(**{name: counted[name] for name in ("total", "due", "done", "overdue", "late")})
 
 
 def progress_by_month(organization, *, year, today=None):
     """Per month of the year: occurrences due that month, done, and overdue (as of today)."""
-    today = today or timezone.localdate()
+    counted = _counted(today or timezone.localdate())
     rows = (
-        Occurrence.objects.filter(
-            within(organization, through="item__checklist__organization__"), item__checklist__template__year=year
-        )
+        ProgressCount.objects.filter(within(organization, through="organization__"), year=year)
         .annotate(month=TruncMonth("deadline"))
         .values("month")
-        .annotate(
-            due=Count("pk"),
-            done=Count("pk", filter=Q(done_at__isnull=False)),
-            overdue=Count("pk", filter=Q(done_at__isnull=True, deadline__lt=today)),
-        )
+        .annotate(due=counted["total"], done=counted["done_any"], overdue=counted["overdue"])
         .order_by("month")
     )
     return list(rows)
@@ -313,14 +314,13 @@ def progress_by_month(organization, *, year, today=None):
 
 def progress_overview(organization, user, *, year, today=None):
     """(children, summary, months) of the progress page from ONE grouped query over the
-    subtree's occurrences, by child × month of the deadline (the organization's own
-    occurrences under the child ""): the few rows it returns (children × 12 at most) are then
+    subtree's ProgressCount rows, by child × month of the deadline (the organization's own
+    counts under the child ""): the few rows it returns (children × 12 at most) are then
     added up into the same numbers as progress_by_child, progress_summary and
-    progress_by_month, which each scan the subtree again."""
-    today = today or timezone.localdate()
-    through = "item__checklist__organization__"
+    progress_by_month."""
+    through = "organization__"
     rows = (
-        Occurrence.objects.filter(within(organization, through=through), item__checklist__template__year=year)
+        ProgressCount.objects.filter(within(organization, through=through), year=year)
         .annotate(
             _child=Case(
                 When(**{f"{through}path": organization.path}, then=Value("")),
@@ -329,19 +329,14 @@ def progress_overview(organization, user, *, year, today=None):
             month=TruncMonth("deadline"),
         )
         .values("_child", "month")
-        .annotate(
-            total=Count("pk"),
-            due=Count("pk", filter=Q(deadline__lte=today)),
-            done=Count("pk", filter=Q(deadline__lte=today, done_at__isnull=False)),
-            overdue=Count("pk", filter=Q(deadline__lt=today, done_at__isnull=True)),
-            late=Count("pk", filter=Q(late=True)),
-            done_any=Count("pk", filter=Q(done_at__isnull=False)),
-        )
+        .annotate(**_counted(today or timezone.localdate()), counted_at=Max("counted_at"))
         .order_by()
     )
     rollup, summary, months = {}, dict.fromkeys(["total", "due", "done", "overdue", "late"], 0), {}
+    summary["counted_at"] = None  # when the newest of the counts read was made
     for row in rows:
-        for name in summary:
+        summary["counted_at"] = max(filter(None, [summary["counted_at"], row["counted_at"]]), default=None)
+        for name in ("total", "due", "done", "overdue", "late"):
             summary[name] += row[name]
         month = months.setdefault(row["month"], {"month": row["month"], "due": 0, "done": 0, "overdue": 0})
         month["due"] += row["total"]

@@ -32,6 +32,7 @@ from .models import (
     LedgerEntry,
     MeetingRecord,
     Occurrence,
+    ProgressCount,
     ProgressSnapshot,
     ReviewStatus,
     TemplateItem,
@@ -146,6 +147,7 @@ def template_item_delete(*, actor, item):
     copies.delete()
     item._history_user, item._change_reason = actor, _("item removed")
     item.delete()
+    progress_counts_refresh(Checklist.objects.filter(pk__in=checklist_ids).values("organization_id"))
     _claims_reopen(checklist_ids, actor=actor)
 
 
@@ -448,6 +450,7 @@ def _items_issue(template_items, checklists, *, actor):
                 [False, *period_params, *new_params]
                 + ([] if effective is None else [date_field.get_db_prep_save(effective, connection)]),
             )
+    progress_counts_refresh(checklists.values("organization_id"))
     return added
 
 
@@ -491,6 +494,7 @@ def _occurrences_rebuild(template_item):
         occurrence.done_at = entry.reviewed_at
         occurrence.late = timezone.localtime(entry.first_submitted_at).date() > occurrence.deadline
     Occurrence.objects.bulk_update([entry.occurrence for entry in done.values()], ["done_at", "late"], batch_size=1000)
+    progress_counts_refresh(copies.values("checklist__organization_id"))
 
 
 def _claims_reopen(checklist_ids, *, actor):
@@ -570,6 +574,7 @@ def checklist_item_add(*, actor, checklist, reason, **fields):
             )
         ]
     )
+    progress_counts_refresh([checklist.organization_id])
     _claims_reopen([checklist.pk], actor=actor)
     return item
 
@@ -782,6 +787,7 @@ def _occurrences_mark_done(entries):
         Occurrence.objects.filter(pk=entry.occurrence_id, done_at__isnull=True).update(
             done_at=timezone.now(), late=submitted_on > entry.occurrence.deadline
         )
+    progress_counts_refresh({entry.organization_id for entry in entries})
 
 
 @transaction.atomic
@@ -1128,6 +1134,84 @@ def reminders_send(*, today=None):
             )
     notify_many(notifications)
     return len(notifications)
+
+
+def _progress_counted(organization_ids=None):
+    """The grouped query ProgressCount holds: occurrences by organization, year and deadline."""
+    occurrences = Occurrence.objects.all()
+    if organization_ids is not None:
+        occurrences = occurrences.filter(item__checklist__organization_id__in=organization_ids)
+    return (
+        occurrences.values(
+            organization=F("item__checklist__organization_id"),
+            year=F("item__checklist__template__year"),
+            day=F("deadline"),
+        )
+        .annotate(
+            occurrence_count=Count("pk"), done_count=Count("done_at"), late_count=Count("pk", filter=Q(late=True))
+        )
+        .order_by()
+    )
+
+
+PROGRESS_COLUMNS = ["organization", "year", "deadline", "occurrence_count", "done_count", "late_count"]
+
+
+def progress_counts_refresh(organization_ids=None):
+    """Recount the ProgressCount rows of these organizations (ids or a queryset of ids; None:
+    all) from their occurrences, in the caller's transaction: one DELETE and one INSERT …
+    SELECT grouped by organization, year and deadline, whatever the number of occurrences.
+    Every service that creates, removes or completes occurrences calls it for the
+    organizations it touched. Returns the number of rows written."""
+    organizations = Organization.objects.all()
+    if organization_ids is not None:
+        organizations = organizations.filter(pk__in=organization_ids)
+    # Two writes recounting one organization take turns (its row is locked until commit), so
+    # that the second deletes what the first inserted and counts what the first changed.
+    locked = list(organizations.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not locked:
+        return 0
+    if organization_ids is not None:
+        organization_ids = locked
+    stale = ProgressCount.objects.all()
+    if organization_ids is not None:
+        stale = stale.filter(organization_id__in=organization_ids)
+    stale._raw_delete(stale.db)  # derived rows: no signals, no history, nothing cascades
+    select, params = _progress_counted(organization_ids).query.sql_with_params()
+    table, columns = _sql(ProgressCount, *PROGRESS_COLUMNS, "counted_at")
+    counted_at = ProgressCount._meta.get_field("counted_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT counted.*, %s FROM ({select}) counted",
+            [counted_at, *params],
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def progress_counts_recount():
+    """The daily job: recount every organization's progress rows from the occurrences
+    (set-based) and return (rows, wrong): wrong is how many (organization, year, deadline)
+    rows were missing, extra or off before, which should be 0 — more means a write path did
+    not recount what it changed, and it is logged."""
+    select, params = _progress_counted().query.sql_with_params()
+    quote = connection.ops.quote_name
+    table, columns = _sql(ProgressCount, *PROGRESS_COLUMNS)
+    names = [quote(name) for name in ("organization", "year", "day", "occurrence_count", "done_count", "late_count")]
+    aliased = ", ".join(f"{column} AS {name}" for column, name in zip(columns, names, strict=True))
+    kept = f"SELECT {aliased} FROM {table}"
+    key = ", ".join(names[:3])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {key} FROM ({kept} EXCEPT {select}) stale "
+            f"UNION SELECT {key} FROM ({select} EXCEPT {kept}) missing) wrong",
+            [*params, *params],
+        )
+        wrong = cursor.fetchone()[0]
+    rows = progress_counts_refresh()
+    if wrong:
+        logger.warning("Progress counts: %s rows were wrong and have been recounted.", wrong)
+    return rows, wrong
 
 
 def progress_snapshot_take(*, month=None):

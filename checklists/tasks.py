@@ -17,3 +17,9 @@ def progress_snapshot_take():
 def issue(run_id):
     """Thin: issuing adds only what is missing, so a rerun after a lost worker completes it."""
     services.issue_run(run_id=run_id)
+
+
+@shared_task
+def progress_counts_recount():
+    """Daily: the progress counts recounted from the occurrences (returns rows, rows corrected)."""
+    return services.progress_counts_recount()

@@ -191,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.deadlines_check",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Daily at 02:00: the progress counts recounted from the occurrences (any drift is logged).
+    "progress-counts-recount": {
+        "task": "checklists.tasks.progress_counts_recount",
+        "schedule": crontab(hour=2, minute=0),
+    },
     # The 1st of each month at 01:00: keep last month's progress per organization (DESIGN.md 3).
     "progress-snapshot": {
         "task": "checklists.tasks.progress_snapshot_take",
