@@ -80,6 +80,7 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.samples = []  # (kind, seconds, status or exception name)
+        self.reasons = Counter()  # what the failed connections said, to tell a refusal from a reset
 
     def record(self, kind, seconds, status):
         with self.lock:
@@ -100,6 +101,8 @@ class Client:
             response = self.http.request(method, self.base + path, timeout=60, allow_redirects=False, **kwargs)
         except requests.RequestException as error:
             self.stats.record(kind, time.perf_counter() - started, type(error).__name__)
+            with self.stats.lock:
+                self.stats.reasons[f"{method} {path.split('?')[0]}: {str(error)[-90:]}"] += 1
             return None
         self.stats.record(kind, time.perf_counter() - started, response.status_code)
         for cookie in self.http.cookies:
@@ -207,6 +210,9 @@ def start_celery(args):
 def start_gunicorn(args):
     command = [str(BASE_DIR / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{args.port}"]
     command += ["-w", str(args.gunicorn_workers), "--threads", "4", "--timeout", "60", "--log-level", "warning"]
+    # Idle connections are kept longer than a client waits between two requests (gunicorn's 2 s
+    # default closed them while a request was on its way: "connection reset" on a healthy server).
+    command += ["--keep-alive", "75"]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=server_env(args), start_new_session=True)
     for _ in range(200):
         try:
@@ -351,15 +357,25 @@ def phase(name, args, accounts, gunicorn, celery):
     ]
     for thread in threads:
         thread.start()
-    killed = []
+    killed, caught = [], None
     if name == "chaos":
         time.sleep(args.duration / 2)
         victim = children(gunicorn.pid)[0]
         os.kill(victim, signal.SIGKILL)
+        # The Celery worker is killed while it writes an export (an export lasts under a second, so
+        # the script watches for one; after 30 s without one it kills the idle worker and says so).
+        running = ExportJob.objects.filter(pk__gt=first_export, status=ExportJob.Status.RUNNING)
+        watch_until = time.monotonic() + 30
+        caught = None
+        while caught is None and time.monotonic() < watch_until:
+            caught = running.values_list("pk", flat=True).first()
+            if caught is None:
+                time.sleep(0.01)
         os.killpg(celery.pid, signal.SIGKILL)
         celery.wait()
         celery = start_celery(args)
-        killed = [f"gunicorn worker {victim}", "the Celery worker (restarted)"]
+        during = f"while it wrote export {caught}" if caught else "while idle: no export was running"
+        killed = [f"gunicorn worker {victim}", f"the Celery worker {during} (restarted)"]
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
@@ -405,6 +421,8 @@ def phase(name, args, accounts, gunicorn, celery):
         )
     )
     print(f"errors {sum(errors.values())}  {dict(errors) or ''}")
+    for reason, count in stats.reasons.most_common(5):
+        print(f"  {count}× {reason}")
     print(f"raters: {dict(outcomes)}")
     lost = max(0, acknowledged - counted["ballots"])
     doubled = max(0, counted["ballots"] - acknowledged - outcomes["gave up"])
@@ -417,6 +435,12 @@ def phase(name, args, accounts, gunicorn, celery):
         f"→ lost {lost}, doubled {doubled}"
     )
     print(f"exports: asked {len(exports)}, jobs {sum(export_states.values())} {dict(export_states)}, files {files}")
+    if name == "chaos" and caught:
+        victim_job = ExportJob.objects.get(pk=caught)
+        print(
+            f"export {caught}, running when its worker was killed: now {victim_job.status}, "
+            f"file {'written' if victim_job.file else 'MISSING'}"
+        )
     print(f"review results computed by the worker after closing: {'yes' if results else 'NO'}")
     return celery, lost + doubled
 
