@@ -116,3 +116,17 @@ class ErrorPagesMiddleware:
     @staticmethod
     def _page(request, template, status):
         return HttpResponse(loader.render_to_string(template, request=request), status=status)
+
+
+class RolePathsMiddleware:
+    """For the length of one request, each scope a page asks for reads the user's roles once
+    (organizations.permissions.role_paths_remembered), not once per list, menu and check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from organizations.permissions import role_paths_remembered
+
+        with role_paths_remembered():
+            return self.get_response(request)

@@ -14,6 +14,15 @@ class OrganizationsConfig(AppConfig):
         user_login_failed.connect(login_throttle.on_login_failed, dispatch_uid="login-throttle-failed")
         user_logged_in.connect(login_throttle.on_logged_in, dispatch_uid="login-throttle-logged-in")
 
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Organization, RoleAssignment
+        from .permissions import role_paths_forget
+
+        for model in (Organization, RoleAssignment):
+            for signal in (post_save, post_delete):
+                signal.connect(role_paths_forget, sender=model, dispatch_uid=f"role-paths-{model.__name__}-{signal}")
+
         from spreadsheets.registry import register_export, register_sheet
 
         from .exports import OrganizationTreeExport, PeopleExport

@@ -11,6 +11,8 @@ it and how far the role must sit from the organization concerned:
 `has_permission` asks it about one organization, so lists and single checks cannot disagree.
 """
 
+import contextvars
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -118,6 +120,38 @@ def _role_organizations(user, roles):
     )
 
 
+# Within one web request (config.middleware.RolePathsMiddleware), the paths of a user's roles
+# are read once for each set of roles instead of once for every scope a page asks for. Any
+# role or organization saved or deleted meanwhile forgets them (see organizations.apps).
+_role_paths_memo = contextvars.ContextVar("role_paths_memo", default=None)
+
+
+@contextmanager
+def role_paths_remembered():
+    token = _role_paths_memo.set({})
+    try:
+        yield
+    finally:
+        _role_paths_memo.reset(token)
+
+
+def role_paths_forget(**_signal):
+    memo = _role_paths_memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+def _role_paths(user, roles):
+    memo = _role_paths_memo.get()
+    key = (user.pk, roles)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    paths = list(_role_organizations(user, roles).values_list("path", flat=True))
+    if memo is not None:
+        memo[key] = tuple(paths)
+    return paths
+
+
 def _subtree_filter(paths, *, strict):
     condition = Q(pk__in=[])
     for path in paths:
@@ -133,7 +167,7 @@ def organizations_where(user, action):
     if user.is_superuser and action in SUPERUSER_ACTIONS:
         return Organization.objects.all()
     rule = RULES[action]
-    role_paths = list(_role_organizations(user, rule.roles).values_list("path", flat=True))
+    role_paths = _role_paths(user, rule.roles)
     if rule.reach is Reach.EXACT:
         condition = Q(path__in=role_paths)
     else:
@@ -190,7 +224,7 @@ def subtree_paths(user, action):
     if not user.is_active:
         return []
     assert RULES[action].reach is Reach.SUBTREE, action
-    return list(_role_organizations(user, RULES[action].roles).values_list("path", flat=True))
+    return _role_paths(user, RULES[action].roles)
 
 
 def path_within(path, prefixes):

@@ -145,3 +145,26 @@ def test_superuser_reads_and_manages_accounts_but_claims_nothing(world):
     assert has_permission(superuser, Action.VIEW, world.village_b1a)
     assert has_permission(superuser, Action.MANAGE_ACCOUNTS, world.village_b1a)
     assert not has_permission(superuser, Action.CLAIM_CHECKLIST, world.village_b1a)
+
+
+def test_a_request_reads_a_users_roles_once_and_forgets_them_when_a_role_changes(world, user_with_role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import RoleAssignment
+    from organizations.permissions import role_paths_remembered
+
+    user = user_with_role(Role.STAFF, world.county_a)
+    with role_paths_remembered():  # what RolePathsMiddleware does around each request
+        with CaptureQueriesContext(connection) as first:
+            assert organizations_where(user, Action.VIEW).filter(pk=world.village_a1a.pk).exists()
+        with CaptureQueriesContext(connection) as second:
+            assert organizations_where(user, Action.VIEW).filter(pk=world.village_a1a.pk).exists()
+        assert len(second) == len(first) - 1  # the role paths were not read again
+        RoleAssignment.objects.filter(user=user).delete()
+        assert not organizations_where(user, Action.VIEW).filter(pk=world.village_a1a.pk).exists()
+        RoleAssignment.objects.create(user=user, organization=world.town_b1, role=Role.STAFF)
+        assert organizations_where(user, Action.VIEW).filter(pk=world.town_b1.pk).exists()
+    with CaptureQueriesContext(connection) as outside:
+        organizations_where(user, Action.VIEW).exists()
+    assert len(outside) == len(first)  # outside a request nothing is remembered
