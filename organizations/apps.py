@@ -16,10 +16,10 @@ class OrganizationsConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
-        from .models import Organization, RoleAssignment
+        from .models import Organization, Pairing, Person, RoleAssignment
         from .permissions import role_paths_forget
 
-        for model in (Organization, RoleAssignment):
+        for model in (Organization, RoleAssignment, Pairing, Person):
             for signal in (post_save, post_delete):
                 signal.connect(role_paths_forget, sender=model, dispatch_uid=f"role-paths-{model.__name__}-{signal}")
 

@@ -122,7 +122,7 @@ def _role_organizations(user, roles):
 
 # Within one web request (config.middleware.RolePathsMiddleware), the paths of a user's roles
 # are read once for each set of roles instead of once for every scope a page asks for. Any
-# role or organization saved or deleted meanwhile forgets them (see organizations.apps).
+# role, organization, pairing or person saved or deleted meanwhile forgets them (organizations.apps).
 _role_paths_memo = contextvars.ContextVar("role_paths_memo", default=None)
 
 
@@ -173,7 +173,12 @@ def organizations_where(user, action):
     else:
         condition = _subtree_filter(role_paths, strict=rule.reach is Reach.ABOVE)
     if action is Action.VIEW:
-        condition |= Q(pk__in=_paired_villages(user, role_paths))
+        # The paired villages as a list of ids (usually none or a few), not a subquery: OR-ed
+        # with a subquery, the path prefix could not use its index and every organization of
+        # the database was scanned.
+        paired = _paired_village_ids(user, role_paths)
+        if paired:
+            condition |= Q(pk__in=paired)
     return Organization.objects.filter(condition)
 
 
@@ -204,6 +209,17 @@ def viewable_children_sql(user, organization, alias="o"):
     )
     params = [user.pk, *roles, *prefixes, timezone.localdate().year, user.pk, user.pk, *roles]
     return sql, params
+
+
+def _paired_village_ids(user, role_paths):
+    memo = _role_paths_memo.get()
+    key = ("paired", user.pk, tuple(role_paths))
+    if memo is not None and key in memo:
+        return list(memo[key])
+    ids = list(_paired_villages(user, role_paths).values_list("village", flat=True))
+    if memo is not None:
+        memo[key] = tuple(ids)
+    return ids
 
 
 def _paired_villages(user, role_paths):
