@@ -241,9 +241,10 @@ def _prepared(model, **values):
     return columns, prepared
 
 
-def _history_copy(model, rows_sql, params, *, actor, reason):
-    """Write the "+" history rows of the model's rows selected by `rows_sql` (a SELECT of their
-    ids) in one INSERT … SELECT: the operation log of bulk_create_with_history, set-based."""
+def history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
+    """Write the history rows of the model's rows selected by `rows_sql` (a SELECT of their
+    ids) in one INSERT … SELECT, as they are now: the operation log of bulk_create_with_history
+    ("+") or bulk_history_create(update=True) ("~"), set-based."""
     historical = model.history.model
     own = [
         field.column
@@ -255,7 +256,7 @@ def _history_copy(model, rows_sql, params, *, actor, reason):
         historical,
         history_date=timezone.now(),
         history_change_reason=str(reason),
-        history_type="+",
+        history_type=history_type,
         history_user=actor.pk if actor else None,
     )
     columns = ", ".join([quote(name) for name in own] + extra)
@@ -301,7 +302,7 @@ def _checklists_issue(template, organization_ids, claim_deadline, effective_from
         )
         created = cursor.rowcount
     if created:
-        _history_copy(
+        history_copy(
             Checklist,
             f"SELECT id FROM {table} WHERE template_id = %s AND id > %s",
             [template.pk, last],
@@ -414,7 +415,7 @@ def _items_issue(template_items, checklists, *, actor):
         return 0
     new_sql = f"SELECT id FROM {items} WHERE id > %s AND checklist_id IN ({chosen_sql})"
     new_params = [last, *chosen_params]
-    _history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
+    history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
     year = template_items[0].template.year
     occurrences, columns = _sql(Occurrence, "item", "index", "period_start", "deadline", "late")
     for effective in checklists.order_by().values_list("effective_from", flat=True).distinct():
