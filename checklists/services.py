@@ -241,7 +241,7 @@ def _prepared(model, **values):
     return columns, prepared
 
 
-def history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
+def _history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
     """Write the history rows of the model's rows selected by `rows_sql` (a SELECT of their
     ids) in one INSERT … SELECT, as they are now: the operation log of bulk_create_with_history
     ("+") or bulk_history_create(update=True) ("~"), set-based."""
@@ -302,7 +302,7 @@ def _checklists_issue(template, organization_ids, claim_deadline, effective_from
         )
         created = cursor.rowcount
     if created:
-        history_copy(
+        _history_copy(
             Checklist,
             f"SELECT id FROM {table} WHERE template_id = %s AND id > %s",
             [template.pk, last],
@@ -415,7 +415,7 @@ def _items_issue(template_items, checklists, *, actor):
         return 0
     new_sql = f"SELECT id FROM {items} WHERE id > %s AND checklist_id IN ({chosen_sql})"
     new_params = [last, *chosen_params]
-    history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
+    _history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
     year = template_items[0].template.year
     occurrences, columns = _sql(Occurrence, "item", "index", "period_start", "deadline", "late")
     for effective in checklists.order_by().values_list("effective_from", flat=True).distinct():

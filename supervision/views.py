@@ -390,7 +390,9 @@ def follow_ups(request):
         "visits": visits,
         "samples": page_of(
             request,
-            UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related("root"),
+            UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related(
+                "root__parent__parent"
+            ),
             param="samples_page",
             per_page=20,
         ),
