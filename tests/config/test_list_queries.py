@@ -16,7 +16,18 @@ from checklists.models import Checklist, DutyKind, Frequency, MeetingKind, Occur
 from notifications.models import Notification
 from organizations.models import OrganizationKind, Pairing, PartyType, PostTitle, Role
 from reviews import services as reviews
-from reviews.models import GradeSet, Level, ReviewSession
+from reviews.models import (
+    Consequence,
+    ConsequenceKind,
+    ConsequenceStatus,
+    GradeSet,
+    Level,
+    Outcome,
+    Reportee,
+    ReviewResult,
+    ReviewSession,
+    State,
+)
 from scoring import services as scoring
 from scoring.models import Scheme, SchemeState
 from spreadsheets.models import ExportJob, ImportJob
@@ -96,8 +107,27 @@ def area(world, people):
     )
     scoring.indicator_add(actor=people.staff, scheme=scheme, code="P1", name="抓党建", max_score=Decimal(10))
     panel = scoring.panel_add(actor=people.staff, scheme=scheme, name="评委组")
-    area = {"template": template, "session": session, "venue": venue, "scheme": scheme, "panel": panel, "n": 0}
-    return area
+    published = reviews.session_create(
+        actor=people.staff,
+        organizer=world.county_a,
+        year=today.year,
+        title="上年度述职评议",
+        level=Level.VILLAGE_SECRETARIES,
+        starts_on=today - timedelta(days=10),
+        ends_on=today - timedelta(days=5),
+        grade_set=GradeSet.CADRE,
+    )
+    ReviewSession.objects.filter(pk=published.pk).update(state=State.PUBLISHED, results_at=timezone.now())
+    return {
+        "template": template,
+        "session": session,
+        "venue": venue,
+        "group": venue.groups.get(),
+        "published": published,
+        "scheme": scheme,
+        "panel": panel,
+        "n": 0,
+    }
 
 
 def grow(world, people, area, villages):
@@ -237,20 +267,46 @@ def grow(world, people, area, villages):
         ImportJob.objects.create(requester=people.staff, original_name="组织.xlsx", file="imports/x.xlsx")
         for user in (people.staff, people.secretary):
             Notification.objects.create(user=user, title="通知", url="/")
+    for village, _secretary, _n in new:
+        post = village.posts.get(title=PostTitle.SECRETARY)
+        reportee = Reportee.objects.create(
+            session=area["published"], person=post.person, post=post, post_label="书记", organization=village
+        )
+        result = ReviewResult.objects.create(
+            reportee=reportee, outcome=Outcome.RESULT, total=Decimal(50), grade=3, computed_at=timezone.now()
+        )
+        Consequence.objects.create(
+            result=result,
+            person=post.person,
+            kind=ConsequenceKind.NO_SUBSIDY,
+            applies_to=today.year + 1,
+            status=ConsequenceStatus.ADOPTED,
+            decided_on=today,
+            decided_by=people.staff,
+        )
+        scoring.deduction_add(actor=people.staff, scheme=scheme, organization=village, points=Decimal(1), reason="通报")
+        # the village secretary's own duty record grows too
+        checklists.duty_record_add(
+            actor=people.secretary,
+            organization=world.village_a1a,
+            date=last_month + timedelta(days=area["n"] % 28),
+            kind=DutyKind.HEART_TALK,
+            content="谈心谈话",
+        )
     supervision.deadlines_check(today=today)
 
 
 def _pages(world, area):
-    session, scheme, template = area["session"], area["scheme"], area["template"]
+    session, scheme, template, published = area["session"], area["scheme"], area["template"], area["published"]
     return {
         # checklists
         "review_queue": ("staff", reverse("checklists:review")),
         "due_overdue": ("staff", reverse("checklists:due") + f"?org={world.county_a.code}"),
-        "due_soon_own": ("secretary", reverse("checklists:due") + "?when=soon&own=1"),
         "unclaimed": ("staff", reverse("checklists:unclaimed") + f"?org={world.county_a.code}"),
         "returned": ("town_clerk", reverse("checklists:returned")),
         "meetings": ("staff", reverse("checklists:meetings", args=[world.county_a.code])),
         "duty_index": ("staff", reverse("checklists:duty")),
+        "duty_own": ("secretary", reverse("checklists:duty")),
         "template": ("staff", reverse("checklists:template", args=[template.pk])),
         # supervision
         "board_print": ("staff", reverse("supervision:board") + f"?org={world.county_a.code}&print=1"),
@@ -264,12 +320,19 @@ def _pages(world, area):
         "review_session": ("staff", reverse("reviews:session", args=[session.pk])),
         "precheck": ("staff", reverse("reviews:precheck", args=[session.pk])),
         "venue": ("staff", reverse("reviews:venue", args=[area["venue"].pk])),
-        "shares": ("staff", reverse("reviews:shares")),
-        "barred": ("staff", reverse("reviews:barred")),
+        "form_print": ("staff", reverse("reviews:form_print", args=[area["venue"].pk])),
+        "tally_print": ("staff", reverse("reviews:tally_print", args=[area["venue"].pk])),
+        "paper": ("staff", reverse("reviews:paper", args=[area["group"].pk, 1])),
+        "results": ("staff", reverse("reviews:results", args=[published.pk])),
+        "results_print": ("staff", reverse("reviews:results_print", args=[published.pk])),
+        "consequences": ("staff", reverse("reviews:consequences", args=[published.pk])),
+        "shares": ("staff", reverse("reviews:shares") + f"?org={world.county_a.code}"),
+        "barred": ("staff", reverse("reviews:barred") + f"?year={timezone.localdate().year + 1}"),
         # scoring
         "scoring_home": ("staff", reverse("scoring:home")),
         "my_sheets": ("judge", reverse("scoring:my_sheets")),
         "scheme": ("staff", reverse("scoring:scheme", args=[scheme.pk])),
+        "panel": ("staff", reverse("scoring:panel", args=[area["panel"].pk])),
         "deductions": ("staff", reverse("scoring:deductions", args=[scheme.pk])),
         "quarterly": ("staff", reverse("scoring:quarterly")),
         "projects": ("staff", reverse("scoring:projects")),
@@ -287,11 +350,11 @@ def _pages(world, area):
 PAGES = [
     "review_queue",
     "due_overdue",
-    "due_soon_own",
     "unclaimed",
     "returned",
     "meetings",
     "duty_index",
+    "duty_own",
     "template",
     "board_print",
     "admonishments",
@@ -303,11 +366,18 @@ PAGES = [
     "review_session",
     "precheck",
     "venue",
+    "form_print",
+    "tally_print",
+    "paper",
+    "results",
+    "results_print",
+    "consequences",
     "shares",
     "barred",
     "scoring_home",
     "my_sheets",
     "scheme",
+    "panel",
     "deductions",
     "quarterly",
     "projects",
@@ -334,10 +404,10 @@ def test_every_list_page_is_in_the_test(world, area):
     assert sorted(_pages(world, area)) == sorted(PAGES)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_list_page_costs_the_same_queries_as_its_rows_grow(client, world, people, area, page):
+@pytest.mark.parametrize("list_page", PAGES)
+def test_every_list_page_costs_the_same_queries_as_its_rows_grow(client, world, people, area, list_page):
     grow(world, people, area, villages=1)
-    small = _queries(client, people, world, area, page)
+    small = _queries(client, people, world, area, list_page)
     grow(world, people, area, villages=4)
-    large = _queries(client, people, world, area, page)
+    large = _queries(client, people, world, area, list_page)
     assert len(large) == len(small), large
