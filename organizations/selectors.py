@@ -30,8 +30,10 @@ def organization_roots(user):
     return _with_child_counts(visible.exclude(parent__in=visible.values("pk")).select_related("parent"))
 
 
-def organization_children(user, organization):
-    return _with_child_counts(organizations_visible(user).filter(parent=organization))
+def organization_children(user, organization, *, visible=None):
+    """The children the user sees (`visible`: organizations_visible(user), when already had)."""
+    visible = organizations_visible(user) if visible is None else visible
+    return _with_child_counts(visible.filter(parent=organization))
 
 
 def _with_child_counts(queryset):
@@ -68,10 +70,11 @@ def people_matching(user, query):
     )
 
 
-def organization_ancestors(organization, user):
+def organization_ancestors(organization, user, *, visible=None):
     """The organization's ancestors, root first, each marked `reachable` when the user may open
-    it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read."""
-    visible = organizations_visible(user).filter(pk=OuterRef("pk"))
+    it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read.
+    `visible`: organizations_visible(user), when already had."""
+    visible = (organizations_visible(user) if visible is None else visible).filter(pk=OuterRef("pk"))
     return Organization.objects.ancestors(organization).annotate(reachable=Exists(visible))
 
 
@@ -169,9 +172,10 @@ def _with_previous(stream):
 
 
 def _changed_fields(rows):
-    """{history_id: names of the fields that a "~" row changed against the previous one}, as
-    diff_against finds them (the editable tracked fields and the many-to-many ones), in one
-    query per historical model and many-to-many field."""
+    """{(historical model, history_id): names of the fields that a "~" row changed against the
+    previous one (each historical table numbers its rows), as diff_against finds them (the
+    editable tracked fields and the many-to-many ones), in one query per historical model and
+    many-to-many field."""
     by_model = {}
     for row in rows:
         if row.history_type == "~" and row.previous_history_id is not None:
@@ -194,7 +198,7 @@ def _changed_fields(rows):
                 for name, lines in m2m.items()
                 if lines.get(row.previous_history_id, []) != lines.get(row.history_id, [])
             ]
-            changed[row.history_id] = sorted(names)
+            changed[(model, row.history_id)] = sorted(names)
     return changed
 
 
@@ -244,7 +248,7 @@ def _related_objects(model, ids):
 
 
 def _timeline_entry(row, instance, changed):
-    changed = changed.get(row.history_id, [])
+    changed = changed.get((type(row), row.history_id), [])
     return {
         "at": row.history_date,
         "user": row.history_user,

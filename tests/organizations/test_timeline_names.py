@@ -111,7 +111,7 @@ def test_the_timeline_names_what_changed_as_simple_history_does(world, user_with
     from organizations.models import PostTitle
     from organizations.selectors import history_timeline
     from reviews import services as reviews
-    from reviews.models import GradeSet, Level, Reportee
+    from reviews.models import GradeSet, Level, Reportee, ReviewSession, Venue
     from tests.organizations.factories import PersonFactory, PostFactory
 
     staff = user_with_role(Role.STAFF, world.county_a)
@@ -141,17 +141,33 @@ def test_the_timeline_names_what_changed_as_simple_history_does(world, user_with
     reviews.reportee_update(actor=staff, reportee=one, order=2, on_stage=True, venues=[first, second])
     reviews.reportee_update(actor=staff, reportee=other, order=other.order, on_stage=False, venues=[first])
     reviews.reportee_update(actor=staff, reportee=other, order=5, on_stage=False, venues=[second])
-    streams = [Reportee.history.filter(session_id=session.pk)]
+    reviews.venue_update(actor=staff, venue=second, name="二号会场", organization=world.county_a, held_on=today)
+    # Three historical tables, whose history ids overlap.
+    streams = [
+        ReviewSession.history.filter(id=session.pk),
+        Venue.history.filter(session_id=session.pk),
+        Reportee.history.filter(session_id=session.pk),
+    ]
 
-    entries = history_timeline(streams)
+    entries = history_timeline(streams, limit=100)
 
     expected, raw = [], []
-    for row in Reportee.history.filter(session_id=session.pk).order_by("-history_date")[:30]:
-        names = []
-        if row.history_type == "~" and row.prev_record is not None:
-            names = sorted(change.field for change in row.diff_against(row.prev_record).changes)
-        raw.append(names)
-        expected.append((row.history_date, [Reportee._meta.get_field(name).verbose_name for name in names]))
-    assert [(entry["at"], entry["changed"]) for entry in entries] == expected
+    for stream in streams:
+        for row in stream:
+            names = []
+            if row.history_type == "~" and row.prev_record is not None:
+                names = sorted(change.field for change in row.diff_against(row.prev_record).changes)
+            raw.append(names)
+            model = row.instance_type
+            expected.append(
+                (
+                    row.history_date,
+                    model._meta.verbose_name,
+                    row.id,
+                    [model._meta.get_field(n).verbose_name for n in names],
+                )
+            )
+    found = [(entry["at"], entry["model"], entry["object"].pk, entry["changed"]) for entry in entries]
+    assert sorted(found, key=str) == sorted(expected, key=str)
     # field changes and many-to-many ones (the venues are set in a row of their own)
     assert all(names in raw for names in (["venues"], ["order"], ["on_stage"]))
