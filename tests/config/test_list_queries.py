@@ -293,6 +293,20 @@ def grow(world, people, area, villages):
             kind=DutyKind.HEART_TALK,
             content="谈心谈话",
         )
+    villages = list(world.town_a1.children.order_by("code"))
+    area["sample"] = supervision.sample_draw(
+        actor=people.supervisor, root=world.town_a1, kinds=[OrganizationKind.VILLAGE], size=len(villages)
+    )
+    area["notice"] = supervision.notice_issue(
+        actor=people.staff,
+        issuer=world.county_a,
+        prefix="组通报",
+        year=today.year,
+        title="全镇通报",
+        issued_on=today,
+        content="通报内容",
+        entries=[{"organization": v, "person": None, "points": Decimal("1"), "reason": "台账不全"} for v in villages],
+    )
     supervision.deadlines_check(today=today)
 
 
@@ -314,6 +328,8 @@ def _pages(world, area):
         "follow_ups": ("supervisor", reverse("supervision:follow_ups")),
         "visits": ("supervisor", reverse("supervision:visits")),
         "notices": ("staff", reverse("supervision:notices")),
+        "notice": ("staff", reverse("supervision:notice", args=[area["notice"].pk])),
+        "sample": ("supervisor", reverse("supervision:sample", args=[area["sample"].pk])),
         # reviews
         "reviews_home": ("staff", reverse("reviews:home")),
         "reviews_mine": ("secretary", reverse("reviews:mine")),
@@ -341,6 +357,7 @@ def _pages(world, area):
         "imports": ("staff", reverse("spreadsheets:import")),
         "accounts": ("admin", reverse("accounts:list")),
         "children": ("staff", reverse("organizations:children", args=[world.town_a1.code])),
+        "options": ("staff", reverse("organizations:options") + "?organization=组织"),
         "town": ("staff", reverse("organizations:detail", args=[world.town_a1.code])),
         "search": ("staff", reverse("search") + "?q=组织"),
         "inbox_secretary": ("secretary", reverse("notifications:inbox")),
@@ -361,6 +378,8 @@ PAGES = [
     "follow_ups",
     "visits",
     "notices",
+    "notice",
+    "sample",
     "reviews_home",
     "reviews_mine",
     "review_session",
@@ -385,6 +404,7 @@ PAGES = [
     "imports",
     "accounts",
     "children",
+    "options",
     "town",
     "search",
     "inbox_secretary",
