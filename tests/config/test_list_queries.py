@@ -420,7 +420,8 @@ def _queries(client, people, world, area, page):
     return [query["sql"] for query in run.captured_queries]
 
 
-def test_every_list_page_is_in_the_test(world, area):
+def test_every_list_page_is_in_the_test(world, people, area):
+    grow(world, people, area, villages=1)
     assert sorted(_pages(world, area)) == sorted(PAGES)
 
 
