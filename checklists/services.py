@@ -243,9 +243,10 @@ def _prepared(model, **values):
     return columns, prepared
 
 
-def _history_copy(model, rows_sql, params, *, actor, reason):
-    """Write the "+" history rows of the model's rows selected by `rows_sql` (a SELECT of their
-    ids) in one INSERT … SELECT: the operation log of bulk_create_with_history, set-based."""
+def _history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
+    """Write the history rows of the model's rows selected by `rows_sql` (a SELECT of their
+    ids) in one INSERT … SELECT, as they are now: the operation log of bulk_create_with_history
+    ("+") or bulk_history_create(update=True) ("~"), set-based."""
     historical = model.history.model
     own = [
         field.column
@@ -257,7 +258,7 @@ def _history_copy(model, rows_sql, params, *, actor, reason):
         historical,
         history_date=timezone.now(),
         history_change_reason=str(reason),
-        history_type="+",
+        history_type=history_type,
         history_user=actor.pk if actor else None,
     )
     columns = ", ".join([quote(name) for name in own] + extra)

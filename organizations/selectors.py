@@ -3,9 +3,11 @@
 from heapq import merge
 from itertools import islice
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext
+from simple_history.utils import get_m2m_reverse_field_name
 
 from . import login_throttle
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
@@ -28,8 +30,10 @@ def organization_roots(user):
     return _with_child_counts(visible.exclude(parent__in=visible.values("pk")).select_related("parent"))
 
 
-def organization_children(user, organization):
-    return _with_child_counts(organizations_visible(user).filter(parent=organization))
+def organization_children(user, organization, *, visible=None):
+    """The children the user sees (`visible`: organizations_visible(user), when already had)."""
+    visible = organizations_visible(user) if visible is None else visible
+    return _with_child_counts(visible.filter(parent=organization))
 
 
 def _with_child_counts(queryset):
@@ -66,10 +70,11 @@ def people_matching(user, query):
     )
 
 
-def organization_ancestors(organization, user):
+def organization_ancestors(organization, user, *, visible=None):
     """The organization's ancestors, root first, each marked `reachable` when the user may open
-    it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read."""
-    visible = organizations_visible(user).filter(pk=OuterRef("pk"))
+    it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read.
+    `visible`: organizations_visible(user), when already had."""
+    visible = (organizations_visible(user) if visible is None else visible).filter(pk=OuterRef("pk"))
     return Organization.objects.ancestors(organization).annotate(reachable=Exists(visible))
 
 
@@ -144,12 +149,73 @@ def organization_timeline(organization, *, limit=30):
 def history_timeline(streams, *, limit=30):
     """The operation log as "who did what, when": the newest history rows of several
     querysets of historical records, merged newest first. Other apps build their timelines
-    (checklists, items, entries, problems) with it."""
-    newest = [stream.select_related("history_user").order_by("-history_date")[:limit] for stream in streams]
+    (checklists, items, entries, problems) with it. A fixed number of queries whatever the
+    rows: each row's previous record and the many-to-many rows both are compared on are
+    loaded for all rows at once (simple-history's prev_record and diff_against ask them per row)."""
+    newest = [
+        _with_previous(stream).select_related("history_user").order_by("-history_date")[:limit] for stream in streams
+    ]
     rows = list(islice(merge(*newest, key=lambda row: row.history_date, reverse=True), limit))
     instances = [row.instance for row in rows]  # each access builds a new instance
     _load_related(instances)
-    return [_timeline_entry(row, instance) for row, instance in zip(rows, instances, strict=True)]
+    changed = _changed_fields(rows)
+    return [_timeline_entry(row, instance, changed) for row, instance in zip(rows, instances, strict=True)]
+
+
+def _with_previous(stream):
+    """The stream with each row's previous history_id (prev_record's: the object's last row
+    before it)."""
+    earlier = stream.model._default_manager.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+    return stream.annotate(
+        previous_history_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1])
+    )
+
+
+def _changed_fields(rows):
+    """{(historical model, history_id): names of the fields that a "~" row changed against the
+    previous one (each historical table numbers its rows), as diff_against finds them (the
+    editable tracked fields and the many-to-many ones), in one query per historical model and
+    many-to-many field."""
+    by_model = {}
+    for row in rows:
+        if row.history_type == "~" and row.previous_history_id is not None:
+            by_model.setdefault(type(row), []).append(row)
+    changed = {}
+    for model, changed_rows in by_model.items():
+        previous = model._default_manager.in_bulk(
+            [row.previous_history_id for row in changed_rows], field_name="history_id"
+        )
+        m2m = {field.name: _m2m_rows(model, field, changed_rows) for field in model._history_m2m_fields}
+        for row in changed_rows:
+            before = previous.get(row.previous_history_id)
+            if before is None:
+                continue
+            fields = {field.name for field in before.tracked_fields if field.editable} - set(m2m)
+            old, new = model_to_dict(before, fields=fields), model_to_dict(row, fields=fields)
+            names = [name for name in fields if old[name] != new[name]]
+            names += [
+                name
+                for name, lines in m2m.items()
+                if lines.get(row.previous_history_id, []) != lines.get(row.history_id, [])
+            ]
+            changed[(model, row.history_id)] = sorted(names)
+    return changed
+
+
+def _m2m_rows(model, field, rows):
+    """{history_id: the many-to-many rows recorded with it}, for the rows and their previous ones."""
+    through = getattr(rows[0], field.name).model
+    columns = [
+        column.name
+        for column in through._meta.fields
+        if column.editable and column.name not in ["id", "m2m_history_id", "history"]
+    ]
+    order = get_m2m_reverse_field_name(model.instance_type._meta.get_field(field.name))
+    ids = {row.history_id for row in rows} | {row.previous_history_id for row in rows}
+    lines = {}
+    for line in through._default_manager.filter(history_id__in=ids).order_by(order).values("history_id", *columns):
+        lines.setdefault(line.pop("history_id"), []).append(line)
+    return lines
 
 
 def _load_related(instances):
@@ -181,12 +247,8 @@ def _related_objects(model, ids):
     return model._default_manager.select_related(*paths).in_bulk(ids)
 
 
-def _timeline_entry(row, instance):
-    changed = []
-    if row.history_type == "~":
-        previous = row.prev_record
-        if previous is not None:
-            changed = [change.field for change in row.diff_against(previous).changes]
+def _timeline_entry(row, instance, changed):
+    changed = changed.get((type(row), row.history_id), [])
     return {
         "at": row.history_date,
         "user": row.history_user,

@@ -11,7 +11,7 @@ from . import selectors, services
 from .forms import AccountCreateForm, AccountEditForm, PairingReportForm, PasswordResetForm, RoleAssignForm
 from .listing import page_of
 from .models import Pairing, RoleAssignment
-from .permissions import Action, has_permission, organizations_where
+from .permissions import Action, granted_on, organizations_where
 
 
 def _visible_or_404(user, code):
@@ -57,17 +57,22 @@ def organization_options(request):
 
 @login_required
 def organization_detail(request, code):
-    organization = _visible_or_404(request.user, code)
     user = request.user
-    can_manage_accounts = has_permission(user, Action.MANAGE_ACCOUNTS, organization)
+    # The user's area, worked out once for the organization, its breadcrumbs and its children.
+    visible = selectors.organizations_visible(user)
+    organization = visible.filter(code=code).first()
+    if organization is None:
+        raise Http404  # as _visible_or_404: outside the area, not shown to exist
+    granted = granted_on(user, [Action.MANAGE_ACCOUNTS, Action.MAINTAIN_ORGANIZATIONS], [organization])
+    can_manage_accounts = organization.pk in granted[Action.MANAGE_ACCOUNTS]
     context = {
         "organization": organization,
-        "ancestors": selectors.organization_ancestors(organization, request.user),
-        "children": selectors.organization_children(user, organization),
+        "ancestors": selectors.organization_ancestors(organization, user, visible=visible),
+        "children": selectors.organization_children(user, organization, visible=visible),
         "posts": selectors.posts_current(organization),
         "pairings": selectors.pairings_of(organization),
         "can_manage_accounts": can_manage_accounts,
-        "can_export_people": has_permission(user, Action.MAINTAIN_ORGANIZATIONS, organization),
+        "can_export_people": organization.pk in granted[Action.MAINTAIN_ORGANIZATIONS],
         "role_assignments": selectors.role_assignments_at(organization) if can_manage_accounts else None,
         "timeline": selectors.organization_timeline(organization),
     }

@@ -62,12 +62,9 @@ def _session_for(user, pk, *, manage=False):
 @login_required
 def home(request):
     year = _year(request)
-    sessions = list(selectors.session_list(request.user, year=year))
-    for session in sessions:
-        session.may_manage = selectors.may_manage(request.user, session)
     context = {
         "year": year,
-        "sessions": sessions,
+        "sessions": selectors.session_list(request.user, year=year),
         "may_create": organizations_where(request.user, Action.SET_UP_REVIEW).exists(),
         "mine": selectors.my_reportees(request.user).exists(),
     }

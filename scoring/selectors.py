@@ -2,7 +2,21 @@
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, StdDev, Subquery, Sum, Window
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    StdDev,
+    Subquery,
+    Sum,
+    When,
+    Window,
+)
 from django.db.models.functions import Cast, RowNumber
 
 from checklists.models import Checklist
@@ -55,6 +69,16 @@ def schemes_readable(user):
 
 def may_manage(user, scheme):
     return has_permission(user, Action.SET_UP_ASSESSMENT, scheme.owner)
+
+
+def scheme_manageable(user):
+    """An expression, true where the user may manage the scheme (as may_manage, for a whole
+    list in the same query)."""
+    return Case(
+        When(owner__in=organizations_where(user, Action.SET_UP_ASSESSMENT).values("pk"), then=True),
+        default=False,
+        output_field=BooleanField(),
+    )
 
 
 def may_read(user, scheme):

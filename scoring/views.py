@@ -90,12 +90,11 @@ def _errors(request, error):
 @login_required
 def home(request):
     year = _year(request)
-    schemes = list(selectors.scheme_list(request.user, year=year))
-    for scheme in schemes:
-        scheme.may_manage = selectors.may_manage(request.user, scheme)
     context = {
         "year": year,
-        "schemes": schemes,
+        "schemes": selectors.scheme_list(request.user, year=year).annotate(
+            may_manage=selectors.scheme_manageable(request.user)
+        ),
         "sheets": selectors.sheets_of_judge(request.user),
         "may_create": organizations_where(request.user, Action.SET_UP_ASSESSMENT).exists(),
     }

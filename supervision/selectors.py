@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
-from organizations.permissions import Action, organizations_where
+from organizations.permissions import Action, granted_on, organizations_where
 from organizations.selectors import history_timeline
 from organizations.subtree import children_rolled_up, within
 
@@ -282,28 +282,29 @@ def pending_closing_request_id(problem):
 
 
 def problem_page(problem):
-    """What the problem page shows besides the problem: plan, ledger, requests, extensions."""
+    """What the problem page shows besides the problem: plan, ledger, requests, extensions, and
+    the pending request and extension found among them (at most one of each is pending)."""
+    try:
+        plan = problem.plan  # loaded with the problem by the page (select_related)
+    except RectificationPlan.DoesNotExist:
+        plan = None
+    closing_requests = list(problem.closing_requests.select_related("submitted_by", "checked_by"))
+    extensions = list(problem.extensions.select_related("requested_by", "decided_by"))
     return {
-        "plan": RectificationPlan.objects.filter(problem=problem).first(),
+        "plan": plan,
         "records": problem.records.prefetch_related("attachments"),
-        "closing_requests": problem.closing_requests.select_related("submitted_by", "checked_by"),
-        "extensions": problem.extensions.select_related("requested_by", "decided_by"),
-        "pending_extension": pending_extension(problem),
+        "closing_requests": closing_requests,
+        "pending_closing_request_id": next((r.pk for r in closing_requests if r.passed is None), None),
+        "extensions": extensions,
+        "pending_extension": next((e for e in extensions if e.decision == Decision.PENDING), None),
         "admonishments": problem.admonishments.select_related("person"),
     }
 
 
 def _granted(user, problem):
     """{permission: the ids among the problem's organization and unit it is granted on}."""
-    where = {}
-    for permission, _on, _step in PAGE_ACTIONS.values():
-        if permission not in where:
-            where[permission] = set(
-                organizations_where(user, permission)
-                .filter(pk__in=[problem.organization_id, problem.responsible_unit_id])
-                .values_list("pk", flat=True)
-            )
-    return where
+    permissions = {permission for permission, _on, _step in PAGE_ACTIONS.values()}
+    return granted_on(user, permissions, [problem.organization, problem.responsible_unit])
 
 
 def problem_permitted(user, problem):
@@ -322,11 +323,13 @@ def problem_permitted(user, problem):
     return permitted
 
 
-def problem_actions(user, problem, permitted=None):
+def problem_actions(user, problem, permitted=None, *, pending=None):
     """The actions the problem page offers: those permitted that the transition table (and
-    the pending extension) allow from the problem's state. The template only asks this set."""
+    whether an extension is pending, asked here unless the page has read it) allow from the
+    problem's state. The template only asks this set."""
     permitted = problem_permitted(user, problem) if permitted is None else permitted
-    pending = problem.extensions.filter(decision=Decision.PENDING).exists()
+    if pending is None:
+        pending = problem.extensions.filter(decision=Decision.PENDING).exists()
     return {action for action in permitted if _state_allows(problem, PAGE_ACTIONS[action][2], pending)}
 
 

@@ -4,17 +4,17 @@ UPDATE on the current status, so concurrent moves cannot leave an illegal state.
 
 import random
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Case, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from checklists.services import attachments_for, work_date_check
+from checklists.services import _history_copy, attachments_for, work_date_check
 from notifications.models import Notification
 from notifications.services import notify, notify_many
 from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
@@ -325,28 +325,46 @@ def extension_decide(*, actor, extension, approve, comment=""):
     return extension
 
 
-def _extension_missed(extension, problem):
-    """Was the problem still open when the extended deadline ended? Judged as of that day, not
-    today: a later extension approved by then, or closing by then, means it was not missed."""
-    end_of_day = timezone.make_aware(datetime.combine(extension.requested_deadline + timedelta(days=1), time.min))
-    if problem.closed_at and problem.closed_at < end_of_day:
-        return False
-    if problem.status in {Status.CANCELLED, Status.CARRIED} and problem.closed_at is None:
-        return False  # left the cycle (listed in error, or carried into the next year)
-    return not problem.extensions.filter(
-        decision=Decision.APPROVED, requested_at__gt=extension.requested_at, decided_at__lt=end_of_day
-    ).exists()
+def _missed():
+    """For an Extension row: was its problem still open when the extended deadline ended?
+    Judged as of that day, not today: closing by the end of that day (local time), or a later
+    extension approved by then, means it was not missed; nor was it if the problem left the
+    cycle (listed in error, or carried into the next year) without being closed. One SQL
+    expression, for the daily job's UPDATE."""
+    by_then = OuterRef("requested_deadline")  # "before the end of that day": its local date at the latest
+    closed_by_then = Exists(Problem.objects.filter(pk=OuterRef("problem_id"), closed_at__date__lte=by_then))
+    left_the_cycle = Exists(
+        Problem.objects.filter(
+            pk=OuterRef("problem_id"), status__in=[Status.CANCELLED, Status.CARRIED], closed_at__isnull=True
+        )
+    )
+    later_extension = Exists(
+        Extension.objects.filter(
+            problem=OuterRef("problem_id"),
+            decision=Decision.APPROVED,
+            requested_at__gt=OuterRef("requested_at"),
+            decided_at__date__lte=by_then,
+        )
+    )
+    return Case(
+        When(Q(closed_by_then) | Q(left_the_cycle) | Q(later_extension), then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
+
+
+def _secretary_posts(organization, day):
+    """The secretary posts held at the organization that day, the latest started first."""
+    return (
+        Post.objects.filter(organization=organization, title=PostTitle.SECRETARY)
+        .current(day)
+        .order_by("-start_date", "-pk")
+    )
 
 
 def secretary_on(organization, day):
     """The person who held the secretary post at the organization that day."""
-    post = (
-        Post.objects.filter(organization=organization, title=PostTitle.SECRETARY, start_date__lte=day)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-        .select_related("person")
-        .order_by("-start_date")
-        .first()
-    )
+    post = _secretary_posts(organization, day).select_related("person").first()
     return post.person if post else None
 
 
@@ -419,25 +437,88 @@ def deadlines_check(*, today=None):
                     )
                 )
     notify_many(notifications)
-    admonished = 0
-    candidates = Extension.objects.filter(decision=Decision.APPROVED, examined=False, requested_deadline__lt=today)
-    for extension in candidates.select_related("problem__organization"):
-        with transaction.atomic():
-            problem = Problem.objects.select_for_update().get(pk=extension.problem_id)
-            missed = _extension_missed(extension, problem)
-            if not Extension.objects.filter(pk=extension.pk, examined=False).update(missed=missed, examined=True):
-                continue  # examined by a run at the same time
-            if not missed:
-                continue
-            Admonishment.objects.create(
-                organization=problem.organization,
-                problem=problem,
-                extension=extension,
-                missed_on=extension.requested_deadline,
-                person=secretary_on(problem.organization, extension.requested_deadline),
-            )
-            admonished += 1
-    return len(notifications), admonished
+    return len(notifications), _extensions_examine(today)
+
+
+EXAMINE_BATCH = 5000  # extensions per statement: the ids are sent as parameters
+
+
+def _extensions_examine(today):
+    """Mark each approved extension whose deadline has passed examined, and missed or not
+    (_missed), once; each missed one makes the secretary in post at the organization on its
+    deadline day due an admonishment. A few statements per EXAMINE_BATCH extensions, with their
+    history rows. Two runs at once examine each extension once: the candidates are locked
+    first, and a run waiting for another's lock finds them examined when it is released.
+    Returns the number of admonishments recommended."""
+    with transaction.atomic():
+        ids = list(
+            Extension.objects.select_for_update()
+            .filter(decision=Decision.APPROVED, examined=False, requested_deadline__lt=today)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        admonished = 0
+        for start in range(0, len(ids), EXAMINE_BATCH):
+            admonished += _extensions_judge(ids[start : start + EXAMINE_BATCH])
+    return admonished
+
+
+def _extensions_judge(ids):
+    """Judge the locked extensions `ids` (not examined yet) and recommend the admonishments."""
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(ids))
+    extensions = quote(Extension._meta.db_table)
+    Extension.objects.filter(pk__in=ids).update(examined=True, missed=_missed())
+    _history_copy(
+        Extension,
+        f"SELECT id FROM {extensions} WHERE id IN ({marks})",
+        ids,
+        actor=None,
+        reason=_("examined after its deadline"),
+        history_type="~",
+    )
+    missed = (
+        Extension.objects.filter(pk__in=ids, missed=True)
+        .exclude(Exists(Admonishment.objects.filter(extension=OuterRef("pk"))))
+        .annotate(
+            a_organization=F("problem__organization_id"),
+            a_problem=F("problem_id"),
+            a_extension=F("pk"),
+            a_day=F("requested_deadline"),
+            a_person=Subquery(
+                _secretary_posts(OuterRef("problem__organization_id"), OuterRef("requested_deadline")).values("person")[
+                    :1
+                ]
+            ),
+        )
+        .values("a_organization", "a_problem", "a_extension", "a_day", "a_person")
+        .order_by("pk")
+    )
+    missed_sql, missed_params = missed.query.sql_with_params()
+    table = quote(Admonishment._meta.db_table)
+    columns = [
+        quote(Admonishment._meta.get_field(name).column)
+        for name in ["organization", "problem", "extension", "missed_on", "person", "cause", "outcome", "notes"]
+    ]
+    constants = ["", Admonishment.Outcome.RECOMMENDED.value, ""]
+    last = Admonishment.objects.aggregate(last=Max("pk"))["last"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            "SELECT m.a_organization, m.a_problem, m.a_extension, m.a_day, m.a_person, %s, %s, %s "
+            f"FROM ({missed_sql}) m",
+            constants + list(missed_params),
+        )
+        admonished = cursor.rowcount
+    if admonished:
+        _history_copy(
+            Admonishment,
+            f"SELECT id FROM {table} WHERE id > %s AND extension_id IN ({marks})",
+            [last, *ids],
+            actor=None,
+            reason=_("admonishment recommended"),
+        )
+    return admonished
 
 
 # --- follow-ups, samples, visits, notices --------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from checklists import selectors as checklist_selectors
+from checklists.models import Attachment
 from organizations.forms import form_attempt as _attempt
 from organizations.listing import page_of
 from organizations.models import OrganizationKind
@@ -119,6 +120,7 @@ def _problem_for(user, pk):
             "responsible_person",
             "listed_by",
             "claimed_by",
+            "plan",
         ),
         pk=pk,
     )
@@ -147,7 +149,13 @@ def problem_detail(request, pk):
             ("carry", {"carry_over"}),
         ]
     }
-    attachments = checklist_selectors.attachments_of(problem.responsible_unit)
+    # The ledger's evidence is offered only to those who may record in it.
+    attachments = (
+        checklist_selectors.attachments_of(problem.responsible_unit)
+        if "record" in permitted
+        else Attachment.objects.none()
+    )
+    page = selectors.problem_page(problem)
     forms = {
         "plan": PlanForm(bound["plan"], problem_deadline=problem.deadline),
         "record": RecordForm(
@@ -159,7 +167,7 @@ def problem_detail(request, pk):
         "closing": ClosingForm(bound["closing"]),
         "check": CheckForm(
             bound["check"],
-            initial={"request_id": selectors.pending_closing_request_id(problem)},
+            initial={"request_id": page["pending_closing_request_id"]},
         ),
         "extension": ExtensionForm(bound["extension"]),
         "decision": DecisionForm(bound["decision"]),
@@ -228,9 +236,11 @@ def problem_detail(request, pk):
     context = {
         **{f"{name}_buttons": labels for name, labels in buttons.items()},
         "problem": problem,
-        "offered": selectors.problem_actions(request.user, problem, permitted),
+        "offered": selectors.problem_actions(
+            request.user, problem, permitted, pending=page["pending_extension"] is not None
+        ),
         **{f"{name}_form": form for name, form in forms.items()},
-        **selectors.problem_page(problem),
+        **page,
         "timeline": selectors.problem_timeline(problem),
         "today": timezone.localdate(),
     }
@@ -390,7 +400,9 @@ def follow_ups(request):
         "visits": visits,
         "samples": page_of(
             request,
-            UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related("root"),
+            UnannouncedSample.objects.filter(root__in=selectors.sample_roots(request.user)).select_related(
+                "root__parent__parent"
+            ),
             param="samples_page",
             per_page=20,
         ),

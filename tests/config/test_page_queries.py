@@ -38,7 +38,20 @@ def _pages(world):
     }
 
 
-@pytest.mark.parametrize("page", ["progress", "board", "checklists_home", "org_tree", "inbox", "checklist"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "progress",
+        "board",
+        "checklists_home",
+        "review_queue",
+        "org_tree",
+        "inbox",
+        "organization",
+        "problem",
+        "checklist",
+    ],
+)
 def test_the_main_pages_cost_the_same_queries_as_the_data_grows(client, world, people, template, page):  # noqa: F811
     client.force_login(people.staff)
     grow(world, people, template, villages=1)

@@ -173,3 +173,25 @@ def test_a_request_reads_a_users_roles_once_and_forgets_them_when_a_role_changes
     with CaptureQueriesContext(connection) as outside:
         organizations_where(user, Action.VIEW).exists()
     assert len(outside) == len(first)  # outside a request nothing is remembered
+
+
+def test_granted_on_says_what_organizations_where_says_for_every_action(world, user_with_role, django_user_model):
+    """The page helper that checks several actions from one query of the roles agrees with the
+    one scoping rule, for each role held at each level, several roles at once, a superuser and
+    an inactive account."""
+    from organizations.models import Organization
+    from organizations.permissions import granted_on
+
+    places = (world.county_a, world.town_a1, world.village_a1a)
+    users = [user_with_role(role, place) for role in Role for place in places]
+    several = user_with_role(Role.SECRETARY, world.village_a1b)
+    user_with_role(Role.STAFF, world.town_a2).role_assignments.update(user=several)
+    inactive = user_with_role(Role.STAFF, world.county_a, is_active=False)
+    users += [several, inactive, django_user_model.objects.create_superuser(username="超级", password="x")]
+    organizations = list(Organization.objects.all())
+    actions = [action for action in Action if action is not Action.VIEW]
+    for user in users:
+        granted = granted_on(user, actions, organizations)
+        for action in actions:
+            expected = set(organizations_where(user, action).values_list("pk", flat=True))
+            assert granted[action] == expected, (user, action)

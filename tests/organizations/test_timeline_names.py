@@ -71,12 +71,21 @@ def test_the_organization_timeline_names_roles_with_the_town(two_gaoling, world,
     assert "李台账 · 高岭村（塘㙍镇） · 台账管理员" in timeline
 
 
-def test_naming_with_the_town_costs_no_query_per_row(two_gaoling, world, user_with_role):
-    """The names' organizations come in one query per related model, whatever the number of rows."""
+def test_the_timeline_costs_no_query_per_row(two_gaoling, world, user_with_role):
+    """The names' organizations come in one query per related model, and the previous versions
+    (to name what changed) in one per historical model, whatever the number of rows."""
     from supervision.selectors import problem_timeline
 
     staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部干部")
     problem = _problem(world, staff)
+
+    def refused(times):
+        for days in range(times):
+            extension = supervision_services.extension_request(
+                actor=staff, problem=problem, reason="需协调", new_deadline=problem.deadline + timedelta(days=days + 1)
+            )
+            supervision_services.extension_decide(actor=staff, extension=extension, approve=False, comment="不予延期")
+            problem.refresh_from_db()
 
     def queries_for_the_timeline():
         from django.db import connection
@@ -86,18 +95,79 @@ def test_naming_with_the_town_costs_no_query_per_row(two_gaoling, world, user_wi
             entries = problem_timeline(problem)
             labels = [str(entry["object"]) for entry in entries]
         assert all("高岭村（梅录街道）" in label for label in labels)
-        return len(entries), len(captured)
+        return len(entries), sum(entry["type"] == "~" for entry in entries), len(captured)
 
-    rows_before, _ = queries_for_the_timeline()
-    for days in (10, 20, 30):
-        extension = supervision_services.extension_request(
-            actor=staff, problem=problem, reason="需协调", new_deadline=problem.deadline + timedelta(days=days)
-        )
-        supervision_services.extension_decide(actor=staff, extension=extension, approve=False, comment="不予延期")
-        problem.refresh_from_db()
-    rows_after, queries_after = queries_for_the_timeline()
-    assert rows_after >= rows_before + 6
-    # Changed rows each read their previous version (to name what changed): that query is per
-    # row; naming the organizations adds none.
-    changed = sum(1 for entry in problem_timeline(problem) if entry["type"] == "~")
-    assert queries_after <= 6 + 4 + changed
+    refused(1)
+    rows_before, changed_before, queries_before = queries_for_the_timeline()
+    refused(3)
+    rows_after, changed_after, queries_after = queries_for_the_timeline()
+    assert (rows_after, changed_after) == (rows_before + 6, changed_before + 3)
+    assert queries_after == queries_before
+
+
+def test_the_timeline_names_what_changed_as_simple_history_does(world, user_with_role):
+    """What a changed row lists is diff_against's over prev_record, many-to-many fields
+    included (a reportee's venues), though found for all rows at once."""
+    from organizations.models import PostTitle
+    from organizations.selectors import history_timeline
+    from reviews import services as reviews
+    from reviews.models import GradeSet, Level, Reportee, ReviewSession, Venue
+    from tests.organizations.factories import PersonFactory, PostFactory
+
+    staff = user_with_role(Role.STAFF, world.county_a)
+    today = timezone.localdate()
+    for village in (world.village_a1a, world.village_a1b):
+        PostFactory(person=PersonFactory(organization=village), organization=village, title=PostTitle.SECRETARY)
+    session = reviews.session_create(
+        actor=staff,
+        organizer=world.county_a,
+        year=today.year,
+        title="述职评议",
+        level=Level.VILLAGE_SECRETARIES,
+        starts_on=today,
+        ends_on=today + timedelta(days=3),
+        grade_set=GradeSet.CADRE,
+    )
+    first = reviews.venue_add(actor=staff, session=session, name="一", organization=world.county_a, held_on=today)
+    second = reviews.venue_add(actor=staff, session=session, name="二", organization=world.county_a, held_on=today)
+    reviews.reportees_add(
+        actor=staff,
+        session=session,
+        organizations=Organization.objects.filter(pk__in=[world.village_a1a.pk, world.village_a1b.pk]),
+        titles=[PostTitle.SECRETARY],
+        venues=[first],
+    )
+    one, other = session.reportees.order_by("pk")
+    reviews.reportee_update(actor=staff, reportee=one, order=2, on_stage=True, venues=[first, second])
+    reviews.reportee_update(actor=staff, reportee=other, order=other.order, on_stage=False, venues=[first])
+    reviews.reportee_update(actor=staff, reportee=other, order=5, on_stage=False, venues=[second])
+    reviews.venue_update(actor=staff, venue=second, name="二号会场", organization=world.county_a, held_on=today)
+    # Three historical tables, whose history ids overlap.
+    streams = [
+        ReviewSession.history.filter(id=session.pk),
+        Venue.history.filter(session_id=session.pk),
+        Reportee.history.filter(session_id=session.pk),
+    ]
+
+    entries = history_timeline(streams, limit=100)
+
+    expected, raw = [], []
+    for stream in streams:
+        for row in stream:
+            names = []
+            if row.history_type == "~" and row.prev_record is not None:
+                names = sorted(change.field for change in row.diff_against(row.prev_record).changes)
+            raw.append(names)
+            model = row.instance_type
+            expected.append(
+                (
+                    row.history_date,
+                    model._meta.verbose_name,
+                    row.id,
+                    [model._meta.get_field(n).verbose_name for n in names],
+                )
+            )
+    found = [(entry["at"], entry["model"], entry["object"].pk, entry["changed"]) for entry in entries]
+    assert sorted(found, key=str) == sorted(expected, key=str)
+    # field changes and many-to-many ones (the venues are set in a row of their own)
+    assert all(names in raw for names in (["venues"], ["order"], ["on_stage"]))
