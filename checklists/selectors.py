@@ -668,13 +668,13 @@ def records_returned(organization, user, *, own=False):
     return {
         "entries": LedgerEntry.objects.filter(subtree, meeting__isnull=True, **where)
         .select_related("organization__parent__parent", "occurrence__item", "reviewed_by")
-        .order_by("reviewed_at"),
+        .order_by("reviewed_at", "pk"),
         "meetings": MeetingRecord.objects.filter(subtree, **where)
         .select_related("organization__parent__parent", "reviewed_by")
-        .order_by("reviewed_at"),
+        .order_by("reviewed_at", "pk"),
         "duty_reports": DutyReport.objects.filter(subtree, **where)
         .select_related("organization__parent__parent", "reviewed_by")
-        .order_by("reviewed_at"),
+        .order_by("reviewed_at", "pk"),
     }
 
 

@@ -510,10 +510,6 @@ def review_queue(request):
     return render(request, "checklists/review.html", context)
 
 
-# Lists opened from the home page's counts; each shows its total and this many rows.
-LISTED = 300
-
-
 @login_required
 def due(request):
     """Occurrences overdue (?when=overdue) or due soon (?when=soon) in an area, by deadline,
@@ -526,8 +522,7 @@ def due(request):
         "organization": organization,
         "when": when,
         "own": own,
-        "total": occurrences.count(),
-        "occurrences": occurrences[:LISTED],
+        "occurrences": page_of(request, occurrences),
         "submit_organizations": set(
             organizations_where(request.user, Action.SUBMIT_RECORD).values_list("pk", flat=True)
         ),
@@ -544,8 +539,7 @@ def unclaimed(request):
     context = {
         "organization": organization,
         "own": own,
-        "total": checklists.count(),
-        "checklists": checklists[:LISTED],
+        "checklists": page_of(request, checklists),
         "today": timezone.localdate(),
     }
     return render(request, "checklists/unclaimed.html", context)
@@ -555,8 +549,11 @@ def unclaimed(request):
 def returned(request):
     organization = _area(request)
     lists = selectors.records_returned(organization, request.user, own=request.GET.get("own") == "1")
-    context = {"organization": organization, "total": sum(queryset.count() for queryset in lists.values())}
-    context.update({name: queryset[:LISTED] for name, queryset in lists.items()})
+    context = {"organization": organization}
+    context.update({name: page_of(request, queryset, param=f"{name}_page") for name, queryset in lists.items()})
+    context["total"] = sum(context[name].paginator.count for name in lists)
+    labels = {"meetings": _("Meeting records"), "entries": _("Ledger entries"), "duty_reports": _("Duty record")}
+    context["pages"] = [(labels[name], context[name], f"{name}_page") for name in lists]
     return render(request, "checklists/returned.html", context)
 
 
@@ -750,10 +747,8 @@ def _duty_index(request):
     if not visible.exists():
         raise PermissionDenied
     reports = DutyReport.objects.filter(organization__in=visible).select_related("organization__parent__parent")
-    context = {
-        "total": reports.count(),
-        "reports": reports.annotate(record_count=Count("records")).order_by("-month", "organization__path")[:LISTED],
-    }
+    reports = reports.annotate(record_count=Count("records")).order_by("-month", "organization__path")
+    context = {"reports": page_of(request, reports)}
     return render(request, "checklists/duty_index.html", context)
 
 

@@ -465,7 +465,7 @@ def visit_create(request):
 def visits(request):
     """The supervision visits of the user's area, latest first."""
     context = {
-        "visits": selectors.visits_visible(request.user)[:200],
+        "visits": page_of(request, selectors.visits_visible(request.user)),
         "may_record": organizations_where(request.user, Action.RECORD_FOLLOW_UP).exists(),
     }
     return render(request, "supervision/visits.html", context)

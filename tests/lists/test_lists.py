@@ -16,7 +16,16 @@ from checklists.models import MeetingKind, MeetingRecord, ReviewStatus
 from organizations.listing import PER_PAGE
 from organizations.models import Role
 from spreadsheets.models import ExportJob
-from supervision.models import Admonishment, FollowUp, FollowUpMethod, Notice, Problem, Source, Status
+from supervision.models import (
+    Admonishment,
+    FollowUp,
+    FollowUpMethod,
+    Notice,
+    Problem,
+    Source,
+    Status,
+    SupervisionVisit,
+)
 from tests.organizations.factories import PersonFactory
 
 
@@ -228,6 +237,28 @@ def test_meetings_and_admonishments_page_beyond_the_old_cut(world, staff, user_w
     assert meetings.context["page"].paginator.count == 210
     assert client.get(reverse("checklists:meetings", args=["A"])).context["page"].paginator.count == 210  # subtree
     assert client.get(reverse("supervision:admonishments")).context["page"].paginator.count == 305
+
+
+def test_the_visit_list_pages_beyond_its_old_cut_of_200_latest_first(world, user_with_role, client):
+    # given 205 supervision visits in the county (the list stopped at 200)
+    supervisor = user_with_role(Role.SUPERVISOR, world.county_a)
+    today = timezone.localdate()
+    SupervisionVisit.objects.bulk_create(
+        SupervisionVisit(
+            organization=world.village_a1a, date=today - timedelta(days=n), answers={}, recorded_by=supervisor
+        )
+        for n in range(205)
+    )
+    client.force_login(supervisor)
+    # when the last page is read
+    first = client.get(reverse("supervision:visits"))
+    last = client.get(reverse("supervision:visits"), {"page": 5})
+    # then it holds the oldest visits, and the first page says how many there are in all
+    assert first.context["visits"].paginator.count == 205
+    assert "data-total>205<" in first.text
+    assert len(last.context["visits"]) == 205 - 4 * PER_PAGE
+    assert list(last.context["visits"])[-1].date == today - timedelta(days=204)
+    assert next(iter(first.context["visits"])).date == today
 
 
 LIST_PAGES = [
