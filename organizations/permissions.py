@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Organization, Pairing, Person, Role, RoleAssignment
+from .models import Organization, Pairing, Role, RoleAssignment
 
 
 class Reach(Enum):
@@ -185,30 +185,27 @@ def organizations_where(user, action):
 def viewable_children_sql(user, organization, alias="o"):
     """(SQL condition, parameters) true for a child `alias` of `organization` that
     organizations_where(user, Action.VIEW) holds, for a hand-written statement that lists the
-    children with their roll-up in one go (no query for the user's roles first). A role
-    reaches a child when it sits at the child itself or at one of the constant prefixes of
-    the parent's path; a paired village is reached as in _paired_villages."""
+    children with their roll-up in one go. Worked out from the user's role paths and paired
+    villages (read once per request, see role_paths_remembered), so the statement carries
+    constants, not subqueries: every child when a role sits at the organization or above it,
+    else the children a role sits at and the paired villages."""
     if not user.is_authenticated or not user.is_active:
         return "1 = 0", []
     if user.is_superuser and Action.VIEW in SUPERUSER_ACTIONS:
         return "1 = 1", []
-    roles = sorted(str(role) for role in RULES[Action.VIEW].roles)
-    prefixes = [*organization.ancestor_paths(), organization.path]
-    table = {model: model._meta.db_table for model in (Organization, RoleAssignment, Pairing, Person)}
-    in_roles = ", ".join(["%s"] * len(roles))
-    sql = (
-        f"(EXISTS (SELECT 1 FROM {table[RoleAssignment]} ra JOIN {table[Organization]} ro ON ro.id = ra.organization_id"
-        f" WHERE ra.user_id = %s AND ra.role IN ({in_roles})"
-        f" AND (ro.id = {alias}.id OR ro.path IN ({', '.join(['%s'] * len(prefixes))})))"
-        f" OR EXISTS (SELECT 1 FROM {table[Pairing]} pr LEFT JOIN {table[Person]} pl ON pl.id = pr.leader_id"
-        f" LEFT JOIN {table[Organization]} pu ON pu.id = pr.unit_id"
-        f" WHERE pr.village_id = {alias}.id AND pr.year = %s AND (pl.user_id = %s OR EXISTS (SELECT 1"
-        f" FROM {table[RoleAssignment]} ra2 JOIN {table[Organization]} r2 ON r2.id = ra2.organization_id"
-        f" WHERE ra2.user_id = %s AND ra2.role IN ({in_roles})"
-        " AND substr(pu.path, 1, length(r2.path)) = r2.path))))"
-    )
-    params = [user.pk, *roles, *prefixes, timezone.localdate().year, user.pk, user.pk, *roles]
-    return sql, params
+    role_paths = _role_paths(user, RULES[Action.VIEW].roles)
+    if any(organization.path.startswith(path) for path in role_paths):
+        return "1 = 1", []
+    below = [path for path in role_paths if path.startswith(organization.path)]
+    paired = _paired_village_ids(user, role_paths)
+    conditions, params = [], []
+    if below:
+        conditions.append(f"{alias}.path IN ({', '.join(['%s'] * len(below))})")
+        params += below
+    if paired:
+        conditions.append(f"{alias}.id IN ({', '.join(['%s'] * len(paired))})")
+        params += paired
+    return f"({' OR '.join(conditions) or '1 = 0'})", params
 
 
 def _paired_village_ids(user, role_paths):

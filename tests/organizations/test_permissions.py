@@ -6,7 +6,7 @@ from django.utils import timezone
 from organizations.models import Role
 from organizations.permissions import Action, has_permission, organizations_where
 from organizations.selectors import organizations_visible
-from tests.organizations.factories import PairingFactory, PersonFactory, UserFactory
+from tests.organizations.factories import PairingFactory, PersonFactory, RoleAssignmentFactory, UserFactory
 
 
 def test_town_secretary_sees_own_town_and_below_only(world, user_with_role):
@@ -195,3 +195,52 @@ def test_granted_on_says_what_organizations_where_says_for_every_action(world, u
         for action in actions:
             expected = set(organizations_where(user, action).values_list("pk", flat=True))
             assert granted[action] == expected, (user, action)
+
+
+def test_a_roll_up_lists_exactly_the_children_the_user_may_view(world, user_with_role):
+    """children_rolled_up works the scope out from the user's role paths and pairings
+    (viewable_children_sql); it must list the same children as organizations_where(VIEW), for
+    roles above, at and below a child, pairings by unit and by leader, old pairings, an
+    inactive account and a superuser, at every organization with children."""
+    from django.db.models import Count
+
+    from organizations.models import Organization
+    from organizations.subtree import children_rolled_up
+    from supervision.models import Problem
+
+    year = timezone.localdate().year
+    leader_account = UserFactory()
+    PairingFactory(
+        village=world.village_a2a, unit=None, leader=PersonFactory(organization=world.city, user=leader_account)
+    )
+    department_secretary = user_with_role(Role.SECRETARY, world.department)
+    PairingFactory(village=world.village_b1a, unit=world.department)
+    PairingFactory(year=year - 1, village=world.village_a1b, unit=world.department)
+    two_villages = user_with_role(Role.SECRETARY, world.village_a1a)
+    RoleAssignmentFactory(user=two_villages, organization=world.village_a2a, role=Role.SECRETARY)
+    users = [
+        user_with_role(Role.VIEWER, world.city),
+        user_with_role(Role.STAFF, world.county_a),
+        user_with_role(Role.CLERK, world.town_a1),
+        two_villages,
+        department_secretary,
+        leader_account,
+        user_with_role(Role.STAFF, world.county_a, is_active=False),
+        UserFactory(is_superuser=True),
+    ]
+    parents = Organization.objects.filter(children__isnull=False).distinct()
+    checked = 0
+    for user in users:
+        for parent in parents:
+            listed = [
+                child.code
+                for child in children_rolled_up(
+                    parent, user, Problem.objects.all(), through="organization__", n=Count("pk")
+                )
+            ]
+            expected = sorted(
+                organizations_where(user, Action.VIEW).filter(parent=parent).values_list("code", flat=True)
+            )
+            assert listed == expected, (user.username, parent.code)
+            checked += bool(expected)
+    assert checked >= 12  # the cases above do reach children
