@@ -130,6 +130,37 @@ ISSUE_FLOOR = [
                                                    WHEN 'half_yearly' THEN 2 ELSE 1 END AS k) counts
        CROSS JOIN LATERAL generate_series(1, counts.k) AS n
        WHERE c.template_id = %(template)s""",
+    # What ours must write besides (DESIGN.md: every write leaves an operation-log record; the
+    # progress counts are kept current by every write): the history rows of the checklists and
+    # items, then the progress counts of the organizations issued to, recounted.
+    """INSERT INTO checklists_historicalchecklist (id, claim_deadline, issued_at, claimed_at, signature,
+                                                   claim_snapshot, reopened_at, claimed_by_id, organization_id,
+                                                   template_id, claimed_late, effective_from, history_date,
+                                                   history_change_reason, history_type, history_user_id)
+       SELECT c.id, c.claim_deadline, c.issued_at, c.claimed_at, c.signature, c.claim_snapshot, c.reopened_at,
+              c.claimed_by_id, c.organization_id, c.template_id, c.claimed_late, c.effective_from, now(),
+              %(reason)s, '+', %(user)s
+       FROM checklists_checklist c WHERE c.template_id = %(template)s""",
+    """INSERT INTO checklists_historicalchecklistitem (id, code, category, title, requirement, evidence, frequency,
+                                                       deadline, score, meeting_kind, position, override_score,
+                                                       override_reason, checklist_id, responsible_id,
+                                                       template_item_id, history_date, history_change_reason,
+                                                       history_type, history_user_id)
+       SELECT i.id, i.code, i.category, i.title, i.requirement, i.evidence, i.frequency, i.deadline, i.score,
+              i.meeting_kind, i.position, i.override_score, i.override_reason, i.checklist_id, i.responsible_id,
+              i.template_item_id, now(), %(reason)s, '+', %(user)s
+       FROM checklists_checklistitem i JOIN checklists_checklist c ON c.id = i.checklist_id
+       WHERE c.template_id = %(template)s""",
+    """DELETE FROM checklists_progresscount
+       WHERE organization_id IN (SELECT organization_id FROM checklists_checklist WHERE template_id = %(template)s)""",
+    """INSERT INTO checklists_progresscount (organization_id, year, deadline, occurrence_count, done_count, late_count,
+                                             counted_at)
+       SELECT c.organization_id, t.year, oc.deadline, COUNT(*), COUNT(oc.done_at), COUNT(*) FILTER (WHERE oc.late),
+              now()
+       FROM checklists_occurrence oc JOIN checklists_checklistitem i ON i.id = oc.item_id
+       JOIN checklists_checklist c ON c.id = i.checklist_id JOIN checklists_checklisttemplate t ON t.id = c.template_id
+       WHERE c.organization_id IN (SELECT organization_id FROM checklists_checklist WHERE template_id = %(template)s)
+       GROUP BY c.organization_id, t.year, oc.deadline""",
 ]
 
 PAGES = [
@@ -301,7 +332,7 @@ def snapshot_job(name, repeat):
 def issue_job(name, repeat):
     from django.db import connection
 
-    from checklists.models import Checklist, ChecklistTemplate, Occurrence, TemplateItem
+    from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Occurrence, ProgressCount, TemplateItem
     from checklists.services import checklist_issue
 
     c = context()
@@ -330,6 +361,8 @@ def issue_job(name, repeat):
         "prefix": county.path + "%",
         "types": list(template.target_types),
         "year": today.year,
+        "reason": "issued",
+        "user": staff.pk,
     }
 
     def clear():
@@ -359,6 +392,13 @@ def issue_job(name, repeat):
             set(
                 Occurrence.objects.filter(item__checklist__template=template).values_list(
                     "item__checklist__organization_id", "item__code", "index", "period_start", "deadline"
+                )
+            ),
+            Checklist.history.filter(template=template).count(),
+            ChecklistItem.history.filter(checklist__template=template).count(),
+            set(
+                ProgressCount.objects.filter(organization__checklists__template=template).values_list(
+                    "organization_id", "year", "deadline", "occurrence_count", "done_count", "late_count"
                 )
             ),
         )

@@ -49,6 +49,16 @@ EXPORT_QUERY = ("code", "name", "kind", "party_type", "parent__code")
 
 
 def peak_mb():
+    """This process's own peak resident memory. On Linux VmHWM, which starts afresh with the
+    program: ru_maxrss also carries what the parent held when it forked the measuring child
+    (the parent that built a million organizations: every child then reported its 273 MB)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

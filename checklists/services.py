@@ -9,7 +9,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from notifications.models import Notification
 from notifications.services import notify, notify_many
+from organizations.bulk import history_copy, last_id, prepared, quoted
 from organizations.models import Organization, Person, Role, RoleAssignment
 
 from .models import (
@@ -228,59 +229,10 @@ def checklist_issue(*, actor, template, root, claim_deadline, effective_from=Non
     return created, added
 
 
-def _sql(model, *names):
-    """The quoted table and column names of a model's fields, for hand-written statements."""
-    quote = connection.ops.quote_name
-    return quote(model._meta.db_table), [quote(model._meta.get_field(name).column) for name in names]
-
-
-def _prepared(model, **values):
-    """(quoted columns, parameters) of constant values for a model's fields, as the field
-    itself would send them (dates, JSON and booleans differ between databases)."""
-    fields = [model._meta.get_field(name) for name in values]
-    columns = [connection.ops.quote_name(field.column) for field in fields]
-    prepared = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
-    return columns, prepared
-
-
-def _history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
-    """Write the history rows of the model's rows selected by `rows_sql` (a SELECT of their
-    ids) in one INSERT … SELECT, as they are now: the operation log of bulk_create_with_history
-    ("+") or bulk_history_create(update=True) ("~"), set-based."""
-    historical = model.history.model
-    own = [
-        field.column
-        for field in historical._meta.concrete_fields
-        if field.name not in {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
-    ]
-    quote = connection.ops.quote_name
-    extra, extra_params = _prepared(
-        historical,
-        history_date=timezone.now(),
-        history_change_reason=str(reason),
-        history_type=history_type,
-        history_user=actor.pk if actor else None,
-    )
-    columns = ", ".join([quote(name) for name in own] + extra)
-    selected = ", ".join([f"r.{quote(name)}" for name in own] + ["%s"] * len(extra))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(historical._meta.db_table)} ({columns}) "
-            f"SELECT {selected} FROM {quote(model._meta.db_table)} r WHERE r.id IN ({rows_sql})",
-            extra_params + list(params),
-        )
-
-
-def _last_id(model):
-    """The highest id so far: rows inserted after it in this transaction are the new ones
-    (ids only grow), so that what was just inserted is selected back without holding its ids."""
-    return model.objects.aggregate(last=Max("pk"))["last"] or 0
-
-
 def _checklists_issue(template, organization_ids, claim_deadline, effective_from, *, actor):
     """The checklists missing among these organizations, with their history: two statements."""
-    table, _columns = _sql(Checklist)
-    values, params = _prepared(
+    table, _columns = quoted(Checklist)
+    values, params = prepared(
         Checklist,
         template=template.pk,
         claim_deadline=claim_deadline,
@@ -293,7 +245,7 @@ def _checklists_issue(template, organization_ids, claim_deadline, effective_from
     quote = connection.ops.quote_name
     organizations = quote(Organization._meta.db_table)
     ids = ", ".join(["%s"] * len(organization_ids))
-    last = _last_id(Checklist)
+    last = last_id(Checklist)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({quote('organization_id')}, {', '.join(values)}) "
@@ -304,7 +256,7 @@ def _checklists_issue(template, organization_ids, claim_deadline, effective_from
         )
         created = cursor.rowcount
     if created:
-        _history_copy(
+        history_copy(
             Checklist,
             f"SELECT id FROM {table} WHERE template_id = %s AND id > %s",
             [template.pk, last],
@@ -396,12 +348,12 @@ def _items_issue(template_items, checklists, *, actor):
     if not template_items:
         return 0
     quote = connection.ops.quote_name
-    items, fields = _sql(ChecklistItem, *ITEM_FIELDS)
+    items, fields = quoted(ChecklistItem, *ITEM_FIELDS)
     chosen_sql, chosen_params = checklists.order_by().values("pk").query.sql_with_params()
     template_ids = [item.pk for item in template_items]
     marks = ", ".join(["%s"] * len(template_ids))
-    extra, extra_params = _prepared(ChecklistItem, override_reason="")
-    last = _last_id(ChecklistItem)
+    extra, extra_params = prepared(ChecklistItem, override_reason="")
+    last = last_id(ChecklistItem)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {items} (checklist_id, template_item_id, {', '.join(fields + extra)}) "
@@ -417,9 +369,9 @@ def _items_issue(template_items, checklists, *, actor):
         return 0
     new_sql = f"SELECT id FROM {items} WHERE id > %s AND checklist_id IN ({chosen_sql})"
     new_params = [last, *chosen_params]
-    _history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
+    history_copy(ChecklistItem, new_sql, new_params, actor=actor, reason=_("issued"))
     year = template_items[0].template.year
-    occurrences, columns = _sql(Occurrence, "item", "index", "period_start", "deadline", "late")
+    occurrences, columns = quoted(Occurrence, "item", "index", "period_start", "deadline", "late")
     for effective in checklists.order_by().values_list("effective_from", flat=True).distinct():
         periods = [
             (item.pk, index, period_start, deadline)
@@ -1179,7 +1131,7 @@ def progress_counts_refresh(organization_ids=None):
         stale = stale.filter(organization_id__in=organization_ids)
     stale._raw_delete(stale.db)  # derived rows: no signals, no history, nothing cascades
     select, params = _progress_counted(organization_ids).query.sql_with_params()
-    table, columns = _sql(ProgressCount, *PROGRESS_COLUMNS, "counted_at")
+    table, columns = quoted(ProgressCount, *PROGRESS_COLUMNS, "counted_at")
     counted_at = ProgressCount._meta.get_field("counted_at").get_db_prep_save(timezone.now(), connection)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -1197,7 +1149,7 @@ def progress_counts_recount():
     not recount what it changed, and it is logged."""
     select, params = _progress_counted().query.sql_with_params()
     quote = connection.ops.quote_name
-    table, columns = _sql(ProgressCount, *PROGRESS_COLUMNS)
+    table, columns = quoted(ProgressCount, *PROGRESS_COLUMNS)
     names = [quote(name) for name in ("organization", "year", "day", "occurrence_count", "done_count", "late_count")]
     aliased = ", ".join(f"{column} AS {name}" for column, name in zip(columns, names, strict=True))
     kept = f"SELECT {aliased} FROM {table}"

@@ -10,12 +10,12 @@ from itertools import islice
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from spreadsheets.registry import Column, SheetImporter, SheetPlan
 from spreadsheets.staging import SeenKeys, Spool
 
 from . import services
+from .bulk import bulk_create_recorded, bulk_update_recorded, insert_recorded
 from .models import (
     PATH_SEPARATOR,
     Gender,
@@ -297,9 +297,7 @@ class OrganizationSheet(SheetImporter):
                     )
                     for code, name, kind, party_type, parent in chunk
                 ]
-                bulk_create_with_history(
-                    objects, Organization, batch_size=1000, default_user=actor, default_change_reason=reason
-                )
+                bulk_create_recorded(Organization, objects, actor=actor, reason=reason)
             for code, fields in _organizations_by_code([create[0] for create in level]).items():
                 ids[code], paths[code] = fields[0], fields[5]
                 del pending[code]
@@ -310,14 +308,7 @@ class OrganizationSheet(SheetImporter):
                 for organization in Organization.objects.filter(code__in=wanted):
                     organization.name, organization.kind, organization.party_type = wanted[organization.code]
                     changed.append(organization)
-            bulk_update_with_history(
-                changed,
-                Organization,
-                ["name", "kind", "party_type"],
-                batch_size=1000,
-                default_user=actor,
-                default_change_reason=reason,
-            )
+            bulk_update_recorded(Organization, changed, ["name", "kind", "party_type"], actor=actor, reason=reason)
         # Moves rewrite whole subtrees; each goes through the service, which logs every row it moves.
         for code, parent_code in plan.data["moves"]:
             organization = Organization.objects.get(code=code)
@@ -550,6 +541,7 @@ class PeopleSheet(SheetImporter):
         actor, reason = context.user, str(IMPORT_REASON)
         try:
             for records in plan.data:
+                new_ids = {}  # person key → id, of the people made by this chunk's rows
                 by_kind = {}
                 for record in records:
                     by_kind.setdefault(record[0], []).append(record[1:])
@@ -557,22 +549,23 @@ class PeopleSheet(SheetImporter):
                 post_creates = by_kind.get("post_create", [])
                 codes = {create[2] for create in person_creates} | {create[2] for create in post_creates}
                 organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
-                bulk_create_with_history(
+                created_ids = insert_recorded(
+                    Person,
+                    ["name", "gender", "political_status", "phone", "organization"],
                     [
-                        Person(
-                            name=wanted["name"],
-                            gender=wanted["gender"],
-                            political_status=wanted["political_status"],
-                            phone=phone or None,
-                            organization_id=organization_ids[code],
+                        (
+                            wanted["name"],
+                            wanted["gender"],
+                            wanted["political_status"],
+                            phone or None,
+                            organization_ids[code],
                         )
                         for _key, phone, code, wanted in person_creates
                     ],
-                    Person,
-                    batch_size=1000,
-                    default_user=actor,
-                    default_change_reason=reason,
+                    actor=actor,
+                    reason=reason,
                 )
+                new_ids.update(zip([create[0] for create in person_creates], created_ids, strict=True))
                 if by_kind.get("person_update"):
                     updates = by_kind["person_update"]
                     people = Person.objects.in_bulk([pk for pk, _fields in updates])
@@ -580,44 +573,26 @@ class PeopleSheet(SheetImporter):
                         for field, value in fields.items():
                             setattr(people[pk], field, value)
                     fields = sorted({field for _pk, changed in updates for field in changed})
-                    bulk_update_with_history(
-                        list(people.values()),
-                        Person,
-                        fields,
-                        batch_size=1000,
-                        default_user=actor,
-                        default_change_reason=reason,
-                    )
+                    bulk_update_recorded(Person, list(people.values()), fields, actor=actor, reason=reason)
                 # A new person's posts may come rows (and chunks) after the row that made the person.
-                new_ids = PeopleSheet._new_person_ids({key for pk, key, *_rest in post_creates if pk is None})
-                bulk_create_with_history(
+                missing = {key for pk, key, *_rest in post_creates if pk is None and key not in new_ids}
+                new_ids.update(PeopleSheet._new_person_ids(missing))
+                insert_recorded(
+                    Post,
+                    ["person", "organization", "title", "start_date"],
                     [
-                        Post(
-                            person_id=pk or new_ids[key],
-                            organization_id=organization_ids[code],
-                            title=title,
-                            start_date=start,
-                        )
+                        (pk or new_ids[key], organization_ids[code], title, start)
                         for pk, key, code, title, start in post_creates
                     ],
-                    Post,
-                    batch_size=1000,
-                    default_user=actor,
-                    default_change_reason=reason,
+                    actor=actor,
+                    reason=reason,
                 )
                 if by_kind.get("post_update"):
                     updates = by_kind["post_update"]
                     posts = Post.objects.in_bulk([pk for pk, _start in updates])
                     for pk, start in updates:
                         posts[pk].start_date = start
-                    bulk_update_with_history(
-                        list(posts.values()),
-                        Post,
-                        ["start_date"],
-                        batch_size=1000,
-                        default_user=actor,
-                        default_change_reason=reason,
-                    )
+                    bulk_update_recorded(Post, list(posts.values()), ["start_date"], actor=actor, reason=reason)
         finally:
             plan.data.close()
 

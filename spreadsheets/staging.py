@@ -71,9 +71,10 @@ class SeenKeys:
         """Add [(key, row number, payload)]; each key once."""
         if not items:
             return
-        # One multi-row INSERT per 200 keys: psycopg2's executemany would send one statement a row.
-        for start in range(0, len(items), 200):
-            chunk = items[start : start + 200]
+        # One multi-row INSERT per 1,000 keys (4,000 parameters, well under SQLite's 32,766):
+        # psycopg2's executemany would send one statement a row.
+        for start in range(0, len(items), 1000):
+            chunk = items[start : start + 1000]
             params = []
             for key, number, payload in chunk:
                 params += [kind, _encode(key), number, json.dumps(payload, ensure_ascii=False)]

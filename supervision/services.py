@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from checklists.services import _history_copy, attachments_for, work_date_check
+from checklists.services import attachments_for, work_date_check
 from notifications.models import Notification
 from notifications.services import notify, notify_many
+from organizations.bulk import history_copy
 from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
 
 from .models import (
@@ -469,7 +470,7 @@ def _extensions_judge(ids):
     marks = ", ".join(["%s"] * len(ids))
     extensions = quote(Extension._meta.db_table)
     Extension.objects.filter(pk__in=ids).update(examined=True, missed=_missed())
-    _history_copy(
+    history_copy(
         Extension,
         f"SELECT id FROM {extensions} WHERE id IN ({marks})",
         ids,
@@ -511,7 +512,7 @@ def _extensions_judge(ids):
         )
         admonished = cursor.rowcount
     if admonished:
-        _history_copy(
+        history_copy(
             Admonishment,
             f"SELECT id FROM {table} WHERE id > %s AND extension_id IN ({marks})",
             [last, *ids],

@@ -3,10 +3,11 @@
 The write paths are listed from the code itself: every public service taking `actor` (forms and
 admin actions call these), and every import sheet's `apply`. Each must reach, passing the actor
 on, a history writer: the app's `_save` (which sets `_history_user`), a bulk history call with
-`default_user=actor`, or `_history_user = actor` before a delete; or, for the few rows that are
-their own record, store the actor in a column named here. A new write path that does neither
-fails the test. Running examples: below, and tests/spreadsheets/test_pages.py (an import, also
-confirmed from the admin), tests/organizations/test_login_throttle.py (an admin action)."""
+`default_user=actor` (organizations.bulk's: `actor=actor`), or `_history_user = actor` before a
+delete; or, for the few rows that are their own record, store the actor in a column named here.
+A new write path that does neither fails the test. Running examples: below, and
+tests/spreadsheets/test_pages.py (an import, also confirmed from the admin),
+tests/organizations/test_login_throttle.py (an admin action)."""
 
 import ast
 from pathlib import Path
@@ -23,6 +24,12 @@ WRITERS = {
     "bulk_history_create": "default_user",
     "bulk_create_with_history": "default_user",
     "bulk_update_with_history": "default_user",
+    # organizations.bulk: set-based history rows of bulk writes (tested in tests/organizations/test_bulk.py)
+    "history_copy": "actor",
+    "history_of": "actor",
+    "bulk_create_recorded": "actor",
+    "bulk_update_recorded": "actor",
+    "insert_recorded": "actor",
 }
 # Rows that are their own record of who acted (no history table), and the column holding the actor.
 OWN_RECORD = {

@@ -1,0 +1,136 @@
+"""Set-based writes with their operation log (issue 10): hand-written statements for the jobs
+that write thousands of rows at once (issuing, the daily deadlines job, imports), and the history
+rows of what they wrote in one INSERT … SELECT, as django-simple-history's bulk helpers would
+write them one model instance at a time.
+
+Every app's bulk writes go through `history_copy` (or `history_of`), passing the acting user,
+so that a row written in bulk is on record like one saved by a form (tests/security/
+test_history_of_writes.py lists these as history writers).
+"""
+
+from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
+
+# Rows per statement where ids are listed: well under SQLite's 32,766 parameters.
+ID_CHUNK = 1000
+
+
+def quoted(model, *names):
+    """The quoted table and column names of a model's fields, for hand-written statements."""
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), [quote(model._meta.get_field(name).column) for name in names]
+
+
+def prepared(model, **values):
+    """(quoted columns, parameters) of constant values for a model's fields, as the field
+    itself would send them (dates, JSON and booleans differ between databases)."""
+    fields = [model._meta.get_field(name) for name in values]
+    columns = [connection.ops.quote_name(field.column) for field in fields]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    return columns, params
+
+
+def last_id(model):
+    """The highest id so far: rows inserted after it in this transaction are the new ones
+    (ids only grow), so that what was just inserted is selected back without holding its ids."""
+    return model.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def history_copy(model, rows_sql, params, *, actor, reason, history_type="+"):
+    """Write the history rows of the model's rows selected by `rows_sql` (a SELECT of their
+    ids) in one INSERT … SELECT, as they are now: the operation log of bulk_create_with_history
+    ("+") or bulk_history_create(update=True) ("~"), set-based. Returns how many were written."""
+    historical = model.history.model
+    own = [
+        field.column
+        for field in historical._meta.concrete_fields
+        if field.name not in {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
+    ]
+    quote = connection.ops.quote_name
+    extra, extra_params = prepared(
+        historical,
+        history_date=timezone.now(),
+        history_change_reason=str(reason),
+        history_type=history_type,
+        history_user=actor.pk if actor else None,
+    )
+    columns = ", ".join([quote(name) for name in own] + extra)
+    selected = ", ".join([f"r.{quote(name)}" for name in own] + ["%s"] * len(extra))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(historical._meta.db_table)} ({columns}) "
+            f"SELECT {selected} FROM {quote(model._meta.db_table)} r WHERE r.id IN ({rows_sql})",
+            extra_params + list(params),
+        )
+        return cursor.rowcount
+
+
+def history_of(model, ids, *, actor, reason, history_type="+"):
+    """history_copy for rows given by their ids, ID_CHUNK at a time."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    ids = list(ids)
+    written = 0
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        written += history_copy(
+            model,
+            f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+            chunk,
+            actor=actor,
+            reason=reason,
+            history_type=history_type,
+        )
+    return written
+
+
+def bulk_create_recorded(model, objects, *, actor, reason, batch_size=ID_CHUNK):
+    """bulk_create the objects (their ids set, on PostgreSQL and SQLite alike) and write their
+    history rows set-based: what bulk_create_with_history leaves, without building a history
+    instance per row."""
+    created = model.objects.bulk_create(objects, batch_size=batch_size)
+    history_of(model, [instance.pk for instance in created], actor=actor, reason=reason)
+    return created
+
+
+def bulk_update_recorded(model, objects, fields, *, actor, reason, batch_size=ID_CHUNK):
+    """bulk_update the objects' fields and write their history rows ("~") set-based."""
+    model.objects.bulk_update(objects, fields, batch_size=batch_size)
+    history_of(model, [instance.pk for instance in objects], actor=actor, reason=reason, history_type="~")
+
+
+def insert_recorded(model, names, rows, *, actor, reason, batch_size=500):
+    """Insert rows of plain values (one tuple per row, in the order of the field `names`; every
+    other column takes its field's default) by multi-row INSERT … RETURNING id, and write their
+    history rows; returns the new ids in the order of the rows. For imports of many thousand
+    rows: no model instance is built for a row or its history."""
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    others = [field for field in model._meta.concrete_fields if not field.primary_key and field.name not in names]
+    now = timezone.now()
+    constants = [
+        field.get_db_prep_save(
+            now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default(),
+            connection,
+        )
+        for field in others
+    ]
+    columns = ", ".join(quote(field.column) for field in [*fields, *others])
+    row_marks = "(" + ", ".join(["%s"] * (len(fields) + len(others))) + ")"
+    rows = list(rows)
+    ids = []
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        params = []
+        for row in chunk:
+            params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True))
+            params.extend(constants)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row_marks] * len(chunk))} "
+                f"RETURNING {quote(model._meta.pk.column)}",
+                params,
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+    history_of(model, ids, actor=actor, reason=reason)
+    return ids
