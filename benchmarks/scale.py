@@ -30,6 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# As in production (README, Production): DEBUG off, so that no query is kept in memory for the
+# debug page and templates are compiled once; TLS is the proxy's (no redirect on loopback).
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-any-deployment-0123456789")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
 PROGRESS_FLOOR = """
 SELECT split_part(substr(o.path, %(start)s), '/', 1) AS child,
@@ -527,6 +532,9 @@ def main():
     options = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("benchmarks/scale.py needs the PostgreSQL database of seed_scale: set DATABASE_URL=postgres://…")
+    if any(job.startswith("page_") for job in options.job or JOBS):
+        # DEBUG off serves the collected, hashed static files, as in production.
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
     if options.job and len(options.job) == 1:
         run_job(options.job[0], options.repeat)
         return

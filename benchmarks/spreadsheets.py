@@ -34,6 +34,11 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / 'bench.sqlite3'}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# As in production (README, Production): DEBUG off, so that no query is kept in memory for the
+# debug page and templates are compiled once; TLS is the proxy's (no redirect on loopback).
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-any-deployment-0123456789")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SPREADSHEET_CHECK_SECONDS", "3600")  # measure the work, not the time limit
 
 VILLAGES = 999  # per town
