@@ -335,10 +335,11 @@ def snapshot_job(name, repeat):
 
 
 def issue_job(name, repeat):
-    from django.db import connection
+    from django.db import connection, transaction
 
     from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Occurrence, ProgressCount, TemplateItem
-    from checklists.services import checklist_issue
+    from checklists.services import checklist_issue, progress_counts_refresh
+    from organizations.models import Organization
 
     c = context()
     county, staff, today = c["county"], c["staff"], c["today"]
@@ -389,6 +390,9 @@ def issue_job(name, repeat):
                 [template.pk],
             )
             cursor.execute("DELETE FROM checklists_checklist WHERE template_id = %s", [template.pk])
+        # The county's progress counts as they were before the issue (the roll-ups read them).
+        with transaction.atomic():
+            progress_counts_refresh(Organization.objects.filter(path__startswith=county.path).values("pk"))
 
     def counts():
         return (
