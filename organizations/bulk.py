@@ -101,12 +101,14 @@ def bulk_update_recorded(model, objects, fields, *, actor, reason, batch_size=ID
 
 def insert_recorded(model, names, rows, *, actor, reason, batch_size=500):
     """Insert rows of plain values (one tuple per row, in the order of the field `names`; every
-    other column takes its field's default) by multi-row INSERT … RETURNING id, and write their
+    other column takes its field's constant default) by multi-row INSERT … RETURNING id, and write their
     history rows; returns the new ids in the order of the rows. For imports of many thousand
     rows: no model instance is built for a row or its history."""
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     others = [field for field in model._meta.concrete_fields if not field.primary_key and field.name not in names]
+    shared = [field.name for field in others if field.has_default() and callable(field.default)]
+    assert not shared, f"name {shared} too: a callable default would give every row the same value"
     now = timezone.now()
     constants = [
         field.get_db_prep_save(
