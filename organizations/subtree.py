@@ -9,6 +9,9 @@ prefix and groups on the child's path segment, computed from each row's own path
 Every roll-up of the project goes through `within` and `rollup_by_child`.
 """
 
+import operator
+from functools import reduce
+
 from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import StrIndex, Substr
@@ -26,6 +29,17 @@ def within(organization_or_path, *, through="", strict=False):
     if strict:
         condition &= ~Q(**{f"{through}path": path})
     return condition
+
+
+def within_either(organization_or_path, *fields):
+    """Q for rows whose organization through any of these foreign keys (e.g. "organization",
+    "responsible_unit") lies in the subtree: each key IN one id subquery on the constant prefix.
+    Joins of the keys OR-ed together (`within(through=a) | within(through=b)`) cannot use the
+    path index: PostgreSQL then scanned every organization of the database once per join."""
+    from .models import Organization
+
+    subtree = Organization.objects.filter(within(organization_or_path)).values("pk")
+    return reduce(operator.or_, (Q(**{f"{field}__in": subtree}) for field in fields))
 
 
 def child_code(organization_or_path, *, through=""):

@@ -17,7 +17,7 @@ from organizations.listing import (
     SortFilter,
     YearFilter,
 )
-from organizations.subtree import within
+from organizations.subtree import within_either
 
 from .models import (
     OPEN_STATUSES,
@@ -50,7 +50,7 @@ class ProblemAreaFilter(OrganizationFilter):
     def filter(self, queryset, value):
         if value is None:
             return queryset
-        return queryset.filter(within(value, through="organization__") | within(value, through="responsible_unit__"))
+        return queryset.filter(within_either(value, "organization", "responsible_unit"))
 
 
 class ProblemFilter(AreaFilterSet):

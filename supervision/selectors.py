@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from organizations.models import Organization
 from organizations.permissions import Action, granted_on, organizations_where
 from organizations.selectors import history_timeline
-from organizations.subtree import children_rolled_up, within
+from organizations.subtree import children_rolled_up, within, within_either
 
 from .models import (
     OPEN_STATUSES,
@@ -62,9 +62,7 @@ def problems_of_area(organization, user, *, status=None, source=None, severity=N
     if unit:
         problems = problems_visible(user).filter(responsible_unit=organization)
     else:
-        problems = problems_visible(user).filter(
-            within(organization, through="organization__") | within(organization, through="responsible_unit__")
-        )
+        problems = problems_visible(user).filter(within_either(organization, "organization", "responsible_unit"))
     if status == "open":
         problems = problems.filter(status__in=OPEN_STATUSES)
     elif status == "overdue":

@@ -14,7 +14,7 @@ from organizations.listing import page_of
 from organizations.models import OrganizationKind
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
-from organizations.subtree import within
+from organizations.subtree import within_either
 
 from . import selectors, services
 from .filters import AdmonishmentFilter, FollowUpFilter, NoticeFilter
@@ -62,9 +62,7 @@ def board(request):
     # (a county department's own problems are on its board); ?unit=1: the unit's own only.
     organization = filterset.form.cleaned_data.get("org") or _root(request)
     unit = request.GET.get("unit") == "1"
-    problems = filterset.qs.filter(
-        within(organization, through="organization__") | within(organization, through="responsible_unit__")
-    )
+    problems = filterset.qs.filter(within_either(organization, "organization", "responsible_unit"))
     if unit:
         problems = problems.filter(responsible_unit=organization)
     printing = bool(request.GET.get("print"))

@@ -29,13 +29,15 @@ from supervision.models import (
 from tests.organizations.factories import PersonFactory
 
 
-def _problems(world, n, *, organization=None, deadline_in=-3, source=Source.SUPERVISION, status=Status.LISTED):
+def _problems(
+    world, n, *, organization=None, unit=None, deadline_in=-3, source=Source.SUPERVISION, status=Status.LISTED
+):
     today = timezone.localdate()
     organization = organization or world.village_a1a
     Problem.objects.bulk_create(
         Problem(
             organization=organization,
-            responsible_unit=organization,
+            responsible_unit=unit or organization,
             year=today.year,
             source=source,
             category="组织生活",
@@ -151,6 +153,25 @@ def test_board_filters_by_colour_state_and_organization_with_its_subtree(world, 
     assert count(status="overdue") == 4
     assert count(org="A1") == 12  # the town and its villages
     assert count(org="A2a", colour="green") == 2
+
+
+def test_the_board_of_an_area_lists_the_problems_a_unit_of_it_answers_for_elsewhere(world, staff, client):
+    # given a problem found at a village of county B for which county A's department answers,
+    # one of county A's own, and one of county B's own
+    _problems(world, 1, organization=world.village_b1a, unit=world.department)
+    _problems(world, 1, organization=world.village_a2a)
+    _problems(world, 1, organization=world.village_b1a)
+    client.force_login(staff)
+
+    def listed(**query):
+        page = client.get(reverse("supervision:board"), query).context["page"]
+        return sorted((problem.organization.code, problem.responsible_unit.code) for problem in page)
+
+    # then county A's board and the department's list it, the department's alone with ?unit=1
+    assert listed(org="A") == [("A2a", "A2a"), ("B1a", "AD")]
+    assert listed(org="AD") == [("B1a", "AD")]
+    assert listed(org="AD", unit="1") == [("B1a", "AD")]
+    assert listed(org="A2") == [("A2a", "A2a")]
 
 
 def test_an_organization_filter_typed_as_a_code_names_the_organization_with_its_town(world, staff, client):
