@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from checklists.services import attachments_for, work_date_check
 from notifications.models import Notification
 from notifications.services import notify, notify_many
-from organizations.bulk import history_copy
+from organizations.bulk import history_copy, history_of
 from organizations.models import Organization, Post, PostTitle, Role, RoleAssignment
 
 from .models import (
@@ -468,16 +468,8 @@ def _extensions_judge(ids):
     """Judge the locked extensions `ids` (not examined yet) and recommend the admonishments."""
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(ids))
-    extensions = quote(Extension._meta.db_table)
     Extension.objects.filter(pk__in=ids).update(examined=True, missed=_missed())
-    history_copy(
-        Extension,
-        f"SELECT id FROM {extensions} WHERE id IN ({marks})",
-        ids,
-        actor=None,
-        reason=_("examined after its deadline"),
-        history_type="~",
-    )
+    history_of(Extension, ids, actor=None, reason=_("examined after its deadline"), history_type="~")
     missed = (
         Extension.objects.filter(pk__in=ids, missed=True)
         .exclude(Exists(Admonishment.objects.filter(extension=OuterRef("pk"))))

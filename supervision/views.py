@@ -60,9 +60,12 @@ def board(request):
     # The organization filtered by is the board's root; without one, the user's top organization.
     # The area's problems: those concerning its subtree and those a unit of it is responsible for
     # (a county department's own problems are on its board); ?unit=1: the unit's own only.
-    organization = filterset.form.cleaned_data.get("org") or _root(request)
+    filtered_by = filterset.form.cleaned_data.get("org")
+    organization = filtered_by or _root(request)
     unit = request.GET.get("unit") == "1"
-    problems = filterset.qs.filter(within_either(organization, "organization", "responsible_unit"))
+    problems = filterset.qs  # the filter applied the area of an organization typed (ProblemAreaFilter)
+    if filtered_by is None:
+        problems = problems.filter(within_either(organization, "organization", "responsible_unit"))
     if unit:
         problems = problems.filter(responsible_unit=organization)
     printing = bool(request.GET.get("print"))
