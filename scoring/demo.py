@@ -297,7 +297,10 @@ def _projects(staff, county, towns, rng, today):
         services.sheet_import(actor=staff, sheet=sheet, scores=scores)
     run = services.aggregation_start(actor=staff, scheme=evaluation)
     services.aggregation_run(run_id=run.pk)
-    services.scheme_advance(actor=staff, scheme=evaluation, to=SchemeState.PUBLISHED, publication_ends_on=today)
+    # The announcement ends today: read the date again, since the build may have crossed midnight.
+    services.scheme_advance(
+        actor=staff, scheme=evaluation, to=SchemeState.PUBLISHED, publication_ends_on=timezone.localdate()
+    )
     top = set(SchemeResult.objects.filter(scheme=evaluation, rank__lte=5).values_list("organization_id", flat=True))
     funded = [project for project in projects if project.organization_id in top]
     grants = services.grants_award(actor=staff, evaluation=evaluation, projects=funded, amount=Decimal(50000))

@@ -2,11 +2,11 @@
 county staff issue a branch list, a village secretary claims it on a phone and records a
 支委会 and a ledger entry with a photo, a town clerk reviews, the county reads progress."""
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests.browser import new_page
 
@@ -45,7 +45,7 @@ def test_issue_claim_record_review_progress(live_server, browser, tmp_path):
     staff.get_by_role("link", name="村（社区）党组织党建责任清单").first.click()
     staff.get_by_role("button", name="复制").click()
     staff.get_by_label("下发范围").fill("440883")
-    staff.get_by_label("认领时限").fill(f"{date.today().year + 1}-02-28")
+    staff.get_by_label("认领时限").fill(f"{timezone.localdate().year + 1}-02-28")
     staff.get_by_role("button", name="下发", exact=True).click()
     assert staff.locator(".message", has_text="已开始下发").is_visible()
     staff.locator("#issue-run", has_text="已下发到吴川市").wait_for()
