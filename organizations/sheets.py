@@ -110,6 +110,14 @@ def _organizations_by_code(codes):
     return found
 
 
+def _where(values, organizations):
+    """(organization id, code) of a row's 所在组织编码: the id when the organization exists,
+    None for one that the workbook's 组织机构 sheet makes (looked up when it is written)."""
+    code = values["organization"]
+    found = organizations.get(code)
+    return (found[0] if found else None, code)
+
+
 def _valid_code(value):
     try:
         code_validator(value)
@@ -430,10 +438,13 @@ class PeopleSheet(SheetImporter):
                 posts[post_key] = (row.number, None)
                 new_posts.append((post_key, row.number, None))
             if earlier is None:
-                state = self._person_change(plan, records, key, values, person)
+                state = self._person_change(plan, records, key, values, person, organizations)
                 earlier = people[key] = (row.number, {"described": described, "state": state})
                 new_people.append((key, row.number, earlier[1]))
-            states = {earlier[1]["state"], self._post_change(plan, records, key, values, person, current)}
+            states = {
+                earlier[1]["state"],
+                self._post_change(plan, records, key, values, person, current, organizations),
+            }
             outcome = "created" if "created" in states else "updated" if "updated" in states else "unchanged"
             setattr(plan, outcome, getattr(plan, outcome) + 1)
         seen.add_many("person", new_people)
@@ -441,7 +452,7 @@ class PeopleSheet(SheetImporter):
         return records
 
     @staticmethod
-    def _person_change(plan, records, key, values, person):
+    def _person_change(plan, records, key, values, person, organizations):
         """The write a person's first row makes, if any, and its state."""
         wanted = {
             "name": values["name"],
@@ -449,8 +460,8 @@ class PeopleSheet(SheetImporter):
             "political_status": STATUS_LABELS[values["status"]],
         }
         if person is None:
-            records.append(("person_create", key, values["phone"], values["organization"], wanted))
-            plan.change(_("new person %(name)s") % {"name": values["name"]})
+            records.append(("person_create", key, values["phone"], _where(values, organizations), wanted))
+            plan.change(lambda: _("new person %(name)s") % {"name": values["name"]})
             return "created"
         # An empty 性别 cell keeps what is known.
         differences = {
@@ -462,11 +473,11 @@ class PeopleSheet(SheetImporter):
             return "unchanged"
         records.append(("person_update", person["pk"], differences))
         fields = "、".join(str(Person._meta.get_field(field).verbose_name) for field in differences)
-        plan.change(_("person %(name)s: %(fields)s") % {"name": person["name"], "fields": fields})
+        plan.change(lambda: _("person %(name)s: %(fields)s") % {"name": person["name"], "fields": fields})
         return "updated"
 
     @staticmethod
-    def _post_change(plan, records, key, values, person, current):
+    def _post_change(plan, records, key, values, person, current, organizations):
         """The write a row's post makes, if any, and its state."""
         if not values["title"]:
             return "unchanged"
@@ -474,17 +485,22 @@ class PeopleSheet(SheetImporter):
         title = POST_LABELS[title_label]
         existing = current.get((person["pk"], code, title)) if person else None
         if existing is None:
-            records.append(("post_create", person["pk"] if person else None, key, code, title, start))
+            where = _where(values, organizations)
+            records.append(("post_create", person["pk"] if person else None, key, where, title, start))
             plan.change(
-                _("new post: %(name)s, %(title)s at %(code)s")
-                % {"name": values["name"], "title": title_label, "code": code}
+                lambda: (
+                    _("new post: %(name)s, %(title)s at %(code)s")
+                    % {"name": values["name"], "title": title_label, "code": code}
+                )
             )
             return "created"
         if existing[1] != start:
             records.append(("post_update", existing[0], start))
             plan.change(
-                _("post of %(name)s, %(title)s: start date %(old)s → %(new)s")
-                % {"name": values["name"], "title": title_label, "old": existing[1], "new": start}
+                lambda: (
+                    _("post of %(name)s, %(title)s: start date %(old)s → %(new)s")
+                    % {"name": values["name"], "title": title_label, "old": existing[1], "new": start}
+                )
             )
             return "updated"
         return "unchanged"
@@ -547,7 +563,9 @@ class PeopleSheet(SheetImporter):
                     by_kind.setdefault(record[0], []).append(record[1:])
                 person_creates = by_kind.get("person_create", [])
                 post_creates = by_kind.get("post_create", [])
-                codes = {create[2] for create in person_creates} | {create[2] for create in post_creates}
+                # Organizations made by the workbook's 组织机构 sheet, known by their codes only
+                codes = {code for _key, _phone, (pk, code), _wanted in person_creates if pk is None}
+                codes |= {code for _pk, _key, (pk, code), _title, _start in post_creates if pk is None}
                 organization_ids = {code: fields[0] for code, fields in _organizations_by_code(codes).items()}
                 created_ids = insert_recorded(
                     Person,
@@ -558,9 +576,9 @@ class PeopleSheet(SheetImporter):
                             wanted["gender"],
                             wanted["political_status"],
                             phone or None,
-                            organization_ids[code],
+                            organization_id or organization_ids[code],
                         )
-                        for _key, phone, code, wanted in person_creates
+                        for _key, phone, (organization_id, code), wanted in person_creates
                     ],
                     actor=actor,
                     reason=reason,
@@ -581,8 +599,8 @@ class PeopleSheet(SheetImporter):
                     Post,
                     ["person", "organization", "title", "start_date"],
                     [
-                        (pk or new_ids[key], organization_ids[code], title, start)
-                        for pk, key, code, title, start in post_creates
+                        (pk or new_ids[key], organization_id or organization_ids[code], title, start)
+                        for pk, key, (organization_id, code), title, start in post_creates
                     ],
                     actor=actor,
                     reason=reason,

@@ -86,9 +86,11 @@ class SheetPlan:
     more_changes: int = 0  # lines past MAX_LISTED_CHANGES given to change(), counted, not kept
 
     def change(self, line):
-        """Describe one change; past the lines a preview lists, only count it."""
+        """Describe one change; past the lines a preview lists, only count it. `line` may be a
+        function giving the text, called only for a line that is listed (a streaming sheet of
+        100,000 rows would otherwise translate and format 100,000 lines to keep 500)."""
         if len(self.changes) < MAX_LISTED_CHANGES:
-            self.changes.append(line)
+            self.changes.append(line() if callable(line) else line)
         else:
             self.more_changes += 1
 

@@ -15,6 +15,8 @@ import tempfile
 
 from django.db import DatabaseError, connection
 
+from organizations.bulk import ARRAY_CHUNK, arrays
+
 _tables = itertools.count(1)
 
 
@@ -55,13 +57,18 @@ class SeenKeys:
         encoded = {_encode(key): key for key in keys}
         found = {}
         items = list(encoded)
-        for start in range(0, len(items), 1000):
-            chunk = items[start : start + 1000]
+        # PostgreSQL takes the keys as one array; SQLite lists them, 1,000 at a time.
+        size = ARRAY_CHUNK if arrays() else 1000
+        for start in range(0, len(items), size):
+            chunk = items[start : start + size]
+            if arrays():
+                condition, params = "key = ANY(%s)", [chunk]
+            else:
+                condition, params = f"key IN ({', '.join(['%s'] * len(chunk))})", chunk
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT key, row_number, payload FROM {self.table} "
-                    f"WHERE kind = %s AND key IN ({', '.join(['%s'] * len(chunk))})",
-                    [kind, *chunk],
+                    f"SELECT key, row_number, payload FROM {self.table} WHERE kind = %s AND {condition}",
+                    [kind, *params],
                 )
                 for key, number, payload in cursor.fetchall():
                     found[encoded[key]] = (number, json.loads(payload))
@@ -71,13 +78,24 @@ class SeenKeys:
         """Add [(key, row number, payload)]; each key once."""
         if not items:
             return
+        rows = [(_encode(key), number, json.dumps(payload, ensure_ascii=False)) for key, number, payload in items]
+        if arrays():
+            for start in range(0, len(rows), ARRAY_CHUNK):
+                keys, numbers, payloads = map(list, zip(*rows[start : start + ARRAY_CHUNK], strict=True))
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"INSERT INTO {self.table} (kind, key, row_number, payload) "
+                        "SELECT %s, * FROM unnest(%s::text[], %s::integer[], %s::text[])",
+                        [kind, keys, numbers, payloads],
+                    )
+            return
         # One multi-row INSERT per 1,000 keys (4,000 parameters, well under SQLite's 32,766):
         # psycopg2's executemany would send one statement a row.
-        for start in range(0, len(items), 1000):
-            chunk = items[start : start + 1000]
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
             params = []
-            for key, number, payload in chunk:
-                params += [kind, _encode(key), number, json.dumps(payload, ensure_ascii=False)]
+            for row in chunk:
+                params += [kind, *row]
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {self.table} (kind, key, row_number, payload) VALUES "
