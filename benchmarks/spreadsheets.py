@@ -13,7 +13,10 @@ measurement in a fresh process so that its peak memory is its own (Django includ
 
 - import_people: a 人员 sheet of --import-rows new people, one post each at a village of the
   first county, imported for real (`workbook_import`, dry_run=False) and rolled back. Floor:
-  openpyxl read-only reading every row's values (`iter_rows(values_only=True)`), nothing else.
+  openpyxl read-only reading every row's values (`iter_rows(values_only=True)`), nothing else,
+  as installed here (parsing through defusedxml, which openpyxl uses when it is installed); and
+  the same with OPENPYXL_DEFUSEDXML=False (the C parser), printed beside it
+  (floor_without_defusedxml), since our reader parses with the C parser.
 - export_organizations: the 组织机构 export of the whole tree (`export_to_path`). Floors: the same
   rows from the same query written by a plain openpyxl write-only loop (lxml when installed) and
   by a plain xlsxwriter constant_memory loop; the ratio is against the faster of the two.
@@ -206,6 +209,14 @@ def import_floor(rows):
     return {"seconds": time.perf_counter() - started, "queries": 0}
 
 
+def import_floor_expat(rows):
+    """import_floor in a process started with OPENPYXL_DEFUSEDXML=False (JOB_ENVIRONMENT)."""
+    import openpyxl.xml
+
+    assert not openpyxl.xml.DEFUSEDXML
+    return import_floor(rows)
+
+
 # --- export --------------------------------------------------------------------------------
 
 
@@ -268,6 +279,7 @@ def export_xlsxwriter(_rows):
 JOBS = {
     "import_ours": import_ours,
     "import_floor": import_floor,
+    "import_floor_expat": import_floor_expat,
     "export_ours": export_ours,
     "export_openpyxl": export_openpyxl,
     "export_xlsxwriter": export_xlsxwriter,
@@ -281,9 +293,16 @@ def child(job, rows):
     print("RESULT " + json.dumps(result), flush=True)
 
 
+# The jobs run with something set in their environment
+JOB_ENVIRONMENT = {"import_floor_expat": {"OPENPYXL_DEFUSEDXML": "False"}}
+
+
 def measure(job, rows):
     done = subprocess.run(
-        [sys.executable, __file__, "--child", job, "--rows", str(rows)], capture_output=True, text=True
+        [sys.executable, __file__, "--child", job, "--rows", str(rows)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **JOB_ENVIRONMENT.get(job, {})},
     )
     if done.returncode:
         sys.exit(f"{job} failed:\n{done.stderr[-3000:]}")
@@ -331,13 +350,15 @@ def main():
         rows = options.import_rows
         if not import_path(rows).exists():
             make_people_workbook(import_path(rows), rows)
-        results = runs(["import_floor", "import_ours"], rows, options.repeat, options.warmup)
+        results = runs(["import_floor", "import_floor_expat", "import_ours"], rows, options.repeat, options.warmup)
         ours, floor = median(results["import_ours"]), median(results["import_floor"])
+        expat = median(results["import_floor_expat"])
         print(
             f"bench import_people ours={ours:.3f} floor={floor:.3f} ratio={ours / floor:.2f} "
             f"queries={results['import_ours'][-1]['queries']} "
             f"peak_rss_mb={max(r['peak_rss_mb'] for r in results['import_ours']):.0f} "
-            f"floor_rss_mb={max(r['peak_rss_mb'] for r in results['import_floor']):.0f} rows={rows}",
+            f"floor_rss_mb={max(r['peak_rss_mb'] for r in results['import_floor']):.0f} "
+            f"floor_without_defusedxml={expat:.3f} ratio_without_defusedxml={ours / expat:.2f} rows={rows}",
             flush=True,
         )
     if options.job in (None, "export"):

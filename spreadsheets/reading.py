@@ -5,9 +5,11 @@ come as offices make them: .xlsx from Excel, WPS or LibreOffice, old .xls, and C
 GB18030. Every format is read through `open_workbook`, which gives the same `Book` of sheets
 of rows of cells, within the same limits:
 
-- .xlsx: openpyxl in read-only mode through defusedxml, so memory does not hold the sheet XML;
-  the shared strings (which openpyxl would load whole) are read here, streaming, and refused
-  past a number and a total size, and so are styles; every check has a time limit.
+- .xlsx: openpyxl in read-only mode for the workbook's parts; the sheets' rows and the shared
+  strings (which openpyxl would load whole) are read here, streaming, with the C XML parser
+  after a scan that refuses any DTD (`xml_events`; defusedxml's pure-Python parser, as openpyxl
+  uses it, read a sheet three times slower), and refused past a number and a total size, and so
+  are styles; every check has a time limit.
 - .xls: xlrd, after the file's declared number of shared strings is checked.
 - .csv: decoded as UTF-8, else GB18030 (what Excel in China writes), delimiter detected.
 """
@@ -23,12 +25,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
+from xml.etree.ElementTree import ParseError, XMLPullParser
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
+from openpyxl.xml.functions import iterparse as defused_iterparse
 
 
 class WorkbookRefused(Exception):
@@ -158,6 +163,9 @@ class Cell:
         self.data_type = data_type
 
 
+EMPTY = Cell(None, "n")
+
+
 class Deadline:
     def __init__(self, seconds):
         self.seconds = seconds
@@ -204,7 +212,49 @@ class Book(ABC):
 STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 RUN_TAG = f"{{{SHEET_MAIN_NS}}}r"
+ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
+SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+INLINE_STRING_TAG = f"{{{SHEET_MAIN_NS}}}is"
+FORMULA_TAG = f"{{{SHEET_MAIN_NS}}}f"
 STYLE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xf[\s/>]")
+# What defusedxml exists to stop: a document type declaring entities (billion laughs, external
+# files). Excel, WPS and LibreOffice never write one in a workbook's parts.
+DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+
+
+def _damaged():
+    return WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged)."))
+
+
+def xml_events(source, events=("end",)):
+    """(event, element) of an XML part read from `source`, streaming, through the C parser,
+    after each chunk is scanned for a DTD, which is refused: Expat (2.4.1 and later) bounds
+    entity expansion by itself, and a part with no DTD declares no entity at all. A part in an
+    encoding the scan cannot read (UTF-16) goes through openpyxl's defusedxml parser instead."""
+    head = source.peek(4)[:4] if hasattr(source, "peek") else b""
+    if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        yield from defused_iterparse(source, events=events)
+        return
+    parser = XMLPullParser(events=events)
+    tail = b""
+    try:
+        while chunk := source.read(1 << 16):
+            if DECLARATION.search(tail + chunk):
+                raise _damaged()
+            tail = chunk[-16:]
+            parser.feed(chunk)
+            yield from parser.read_events()
+        parser.close()
+    except ParseError as error:
+        raise _damaged() from error
+    yield from parser.read_events()
+
+
+def _text(node):
+    """The text of a shared or inline string: its plain text and that of its runs."""
+    parts = [node.findtext(TEXT_TAG) or ""]
+    parts.extend(run.findtext(TEXT_TAG) or "" for run in node.iterfind(RUN_TAG))
+    return "".join(parts)
 
 
 def _too_many_strings(limits):
@@ -220,7 +270,7 @@ def read_shared_strings(source, limits, deadline):
     strings = []
     chars = 0
     root = None
-    for event, node in iterparse(source, events=("start", "end")):
+    for event, node in xml_events(source, events=("start", "end")):
         if root is None:
             root = node
             declared = node.get("uniqueCount") or node.get("count") or "0"
@@ -229,9 +279,7 @@ def read_shared_strings(source, limits, deadline):
             continue
         if event != "end" or node.tag != STRING_TAG:
             continue
-        parts = [node.findtext(TEXT_TAG) or ""]
-        parts.extend(run.findtext(TEXT_TAG) or "" for run in node.iterfind(RUN_TAG))
-        text = "".join(parts).replace("x005F_", "")
+        text = _text(node).replace("x005F_", "")
         root.clear()  # drop what was read: memory holds only the strings
         strings.append(text)
         chars += len(text)
@@ -244,8 +292,38 @@ def read_shared_strings(source, limits, deadline):
     return strings
 
 
+class _Sheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not read itself for its size when it is opened: openpyxl
+    parses a whole sheet that gives no <dimension> (its own writer gives none) only to learn
+    that. XlsxBook.rows reads the rows."""
+
+    def _get_size(self):
+        pass
+
+
+class _RowParser(WorkSheetParser):
+    """openpyxl's cell parsing (types, dates by their formats, shared strings, formulas), with
+    inline strings read directly instead of through openpyxl's rich text objects."""
+
+    def parse_cell(self, element):
+        if element.get("t") == "inlineStr" and element.find(FORMULA_TAG) is None:
+            cell = super().parse_cell(_without_inline(element))
+            inline = element.find(INLINE_STRING_TAG)
+            if inline is not None:
+                cell["data_type"], cell["value"] = "s", _text(inline)
+            return cell
+        return super().parse_cell(element)
+
+
+def _without_inline(element):
+    """A copy of an inlineStr cell without its text, for openpyxl's parse_cell to give the
+    position and style of."""
+    return element.makeelement(element.tag, element.attrib)
+
+
 class _Reader(ExcelReader):
-    """openpyxl's reader with the shared strings read by read_shared_strings."""
+    """openpyxl's reader with the shared strings read by read_shared_strings and the sheets
+    opened as _Sheet."""
 
     def __init__(self, file, limits, deadline):
         super().__init__(file, read_only=True, keep_vba=False, data_only=False, keep_links=False)
@@ -256,6 +334,18 @@ class _Reader(ExcelReader):
         if part is not None:
             with self.archive.open(part.PartName[1:]) as source:
                 self.shared_strings = read_shared_strings(source, self.limits, self.deadline)
+
+    def read_worksheets(self):
+        # openpyxl's read-only branch of read_worksheets, with _Sheet
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(sheet, rel)
+                continue
+            worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
 
 
 STRING_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
@@ -305,10 +395,44 @@ class XlsxBook(Book):
         self.sheetnames = list(self.workbook.sheetnames)
 
     def rows(self, name):
-        # Columns are counted by their values (in the checks): styled empty columns do not count.
+        """The rows as openpyxl's iter_rows gives them (a missing row as an empty one, a missing
+        cell as an empty one), each as far as its last cell. Columns are counted by their values
+        (in the checks): styled empty columns do not count."""
         sheet = self.workbook[name]
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            yield number, list(cells)
+        parser = _RowParser(
+            None,
+            sheet._shared_strings,
+            data_only=False,
+            epoch=self.workbook.epoch,
+            date_formats=self.workbook._date_formats,
+            timedelta_formats=self.workbook._timedelta_formats,
+        )
+        number = 0
+        sheet_data = None
+        with sheet._get_source() as source:
+            for event, element in xml_events(source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == SHEET_DATA_TAG:
+                        sheet_data = element
+                    continue
+                if element.tag != ROW_TAG:
+                    continue
+                index, parsed = parser.parse_row(element)
+                if sheet_data is not None:
+                    sheet_data.clear()  # the rows read so far: memory holds one row
+                while number < index - 1:
+                    number += 1
+                    yield number, []
+                number = index
+                cells = []
+                for cell in parsed:
+                    column = cell["column"]
+                    if column < 1:
+                        continue
+                    if column > len(cells):
+                        cells.extend(EMPTY for _gap in range(column - len(cells)))
+                    cells[column - 1] = Cell(cell["value"], cell["data_type"])
+                yield number, cells
 
     def close(self):
         self.workbook.close()
