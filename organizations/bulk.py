@@ -116,6 +116,34 @@ def bulk_update_recorded(model, objects, fields, *, actor, reason, batch_size=ID
     history_of(model, [instance.pk for instance in objects], actor=actor, reason=reason, history_type="~")
 
 
+# Values that get_db_prep_save gives back as they are, by the internal type of a field (of the
+# field a foreign key points to): text for text fields, whole numbers for integer fields.
+UNCHANGED = {
+    "CharField": str,
+    "TextField": str,
+    "AutoField": int,
+    "BigAutoField": int,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "SmallIntegerField": int,
+}
+
+
+def _column(field, values):
+    """A column's values as the field would send them: get_db_prep_save for each value, but for
+    those it would give back unchanged (text, whole numbers), which pass as they are."""
+    target = field.target_field if field.is_relation else field
+    unchanged = UNCHANGED.get(target.get_internal_type())
+    if unchanged is None:
+        return [field.get_db_prep_save(value, connection) for value in values]
+    return [
+        value if value is None or type(value) is unchanged else field.get_db_prep_save(value, connection)
+        for value in values
+    ]
+
+
 def insert_recorded(model, names, rows, *, actor, reason, batch_size=500):
     """Insert rows of plain values (one tuple per row, in the order of the field `names`; every
     other column takes its field's constant default) and write their history rows; returns the
@@ -152,9 +180,7 @@ def insert_recorded(model, names, rows, *, actor, reason, batch_size=500):
         )
         for start in range(0, len(rows), ARRAY_CHUNK):
             chunk = rows[start : start + ARRAY_CHUNK]
-            values = [
-                [field.get_db_prep_save(row[index], connection) for row in chunk] for index, field in enumerate(fields)
-            ]
+            values = [_column(field, [row[index] for row in chunk]) for index, field in enumerate(fields)]
             with connection.cursor() as cursor:
                 cursor.execute(sql, constants + values)
                 ids.extend(row[0] for row in cursor.fetchall())

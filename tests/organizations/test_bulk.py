@@ -83,3 +83,22 @@ def test_inserted_rows_come_back_in_their_order_with_their_values_and_history(wo
     assert Post.objects.get(pk=posts[0]).end_date is None  # a column not named takes its default
     assert Person.history.filter(id__in=ids, history_user=actor, history_change_reason="导入").count() == 20
     assert Post.history.filter(id__in=posts, history_type="+").count() == 20
+
+
+def test_column_values_are_what_each_field_would_send(db):
+    """The values that insert_recorded passes as they are are those get_db_prep_save gives back
+    unchanged; the others go through it."""
+    from django.db import connection
+
+    from organizations.bulk import _column
+
+    cases = {
+        Person._meta.get_field("name"): ["张三", "", None, PoliticalStatus.MASSES, 12],
+        Person._meta.get_field("organization"): [1, None, "7", True],
+        Post._meta.get_field("start_date"): [date(2024, 3, 1), None],
+    }
+    for field, values in cases.items():
+        assert _column(field, values) == [field.get_db_prep_save(value, connection) for value in values]
+        assert [type(value) for value in _column(field, values)] == [
+            type(field.get_db_prep_save(value, connection)) for value in values
+        ]
