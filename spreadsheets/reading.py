@@ -27,9 +27,11 @@ from datetime import date, datetime
 from pathlib import PurePath
 from xml.etree.ElementTree import ParseError, XMLPullParser
 
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
@@ -233,7 +235,10 @@ def xml_events(source, events=("end",)):
     encoding the scan cannot read (UTF-16) goes through openpyxl's defusedxml parser instead."""
     head = source.peek(4)[:4] if hasattr(source, "peek") else b""
     if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        yield from defused_iterparse(source, events=events)
+        try:
+            yield from defused_iterparse(source, events=events)
+        except (ParseError, DefusedXmlException) as error:
+            raise _damaged() from error
         return
     parser = XMLPullParser(events=events)
     tail = b""
@@ -252,6 +257,8 @@ def xml_events(source, events=("end",)):
 
 def _text(node):
     """The text of a shared or inline string: its plain text and that of its runs."""
+    if len(node) == 1 and node[0].tag == TEXT_TAG:  # plain text, the usual case
+        return node[0].text or ""
     parts = [node.findtext(TEXT_TAG) or ""]
     parts.extend(run.findtext(TEXT_TAG) or "" for run in node.iterfind(RUN_TAG))
     return "".join(parts)
@@ -306,19 +313,25 @@ class _RowParser(WorkSheetParser):
     inline strings read directly instead of through openpyxl's rich text objects."""
 
     def parse_cell(self, element):
-        if element.get("t") == "inlineStr" and element.find(FORMULA_TAG) is None:
-            cell = super().parse_cell(_without_inline(element))
-            inline = element.find(INLINE_STRING_TAG)
-            if inline is not None:
-                cell["data_type"], cell["value"] = "s", _text(inline)
-            return cell
-        return super().parse_cell(element)
-
-
-def _without_inline(element):
-    """A copy of an inlineStr cell without its text, for openpyxl's parse_cell to give the
-    position and style of."""
-    return element.makeelement(element.tag, element.attrib)
+        if element.get("t") != "inlineStr" or element.find(FORMULA_TAG) is not None:
+            return super().parse_cell(element)
+        # openpyxl's parse_cell for an inline string, but for its text
+        coordinate = element.get("r")
+        if coordinate:
+            row, column = coordinate_to_tuple(coordinate)
+            self.col_counter = column
+        else:
+            self.col_counter += 1
+            row, column = self.row_counter, self.col_counter
+        style_id = element.get("s", 0)
+        inline = element.find(INLINE_STRING_TAG)
+        return {
+            "row": row,
+            "column": column,
+            "value": None if inline is None else _text(inline),
+            "data_type": "inlineStr" if inline is None else "s",
+            "style_id": int(style_id) if style_id else 0,
+        }
 
 
 class _Reader(ExcelReader):
@@ -417,7 +430,10 @@ class XlsxBook(Book):
                     continue
                 if element.tag != ROW_TAG:
                     continue
-                index, parsed = parser.parse_row(element)
+                try:
+                    index, parsed = parser.parse_row(element)
+                except (ValueError, IndexError, KeyError, TypeError) as error:
+                    raise _damaged() from error  # e.g. a shared string that is not there
                 if sheet_data is not None:
                     sheet_data.clear()  # the rows read so far: memory holds one row
                 while number < index - 1:

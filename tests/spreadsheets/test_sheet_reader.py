@@ -158,3 +158,44 @@ def test_a_declaration_across_two_chunks_is_seen():
         with pytest.raises(WorkbookRefused):
             list(xml_events(io.BytesIO(body)))
     assert [element.tag for _event, element in xml_events(io.BytesIO(b"<a><b/></a>"))] == ["b", "a"]
+
+
+def _in_utf16(data, *, dtd=b""):
+    """The workbook with its sheet's XML in UTF-16 (after a DTD, if given)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = part.decode("utf-8")
+                if text.startswith("<?xml"):
+                    text = text[text.index("?>") + 2 :]
+                part = ('<?xml version="1.0" encoding="UTF-16"?>' + dtd.decode() + text).encode("utf-16")
+                assert part[:2] == b"\xff\xfe"
+            archive.writestr(item, part)
+    return target.getvalue()
+
+
+def test_a_sheet_in_utf16_is_read_through_defusedxml_as_before():
+    """The scan reads bytes as ASCII would: a part in UTF-16 goes through openpyxl's defusedxml
+    parser, which reads the same rows and refuses entities."""
+    data = _openpyxl(False)
+    assert _ours(_in_utf16(data)) == _theirs(data)
+    with pytest.raises(WorkbookRefused, match="不是有效的"):
+        _ours(_in_utf16(data, dtd=LAUGHS))
+
+
+def test_a_cell_that_names_a_shared_string_not_there_is_a_damaged_file():
+    data = _xlsxwriter()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = part.replace(b'<c r="A1" t="s"><v>0</v>', b'<c r="A1" t="s"><v>99999</v>', 1)
+                assert b"99999" in part
+            archive.writestr(item, part)
+    with pytest.raises(WorkbookRefused, match="不是有效的"):
+        _ours(target.getvalue())
