@@ -5,11 +5,11 @@ come as offices make them: .xlsx from Excel, WPS or LibreOffice, old .xls, and C
 GB18030. Every format is read through `open_workbook`, which gives the same `Book` of sheets
 of rows of cells, within the same limits:
 
-- .xlsx: openpyxl in read-only mode for the workbook's parts; the sheets' rows and the shared
+- .xlsx: openpyxl in read-only mode for the workbook's parts. The sheets' rows and the shared
   strings (which openpyxl would load whole) are read here, streaming, with the C XML parser
-  after a scan that refuses any DTD (`xml_events`; defusedxml's pure-Python parser, as openpyxl
-  uses it, read a sheet three times slower), and refused past a number and a total size, and so
-  are styles; every check has a time limit.
+  after a scan that refuses any DTD (`xml_events`: openpyxl parses through defusedxml's
+  pure-Python parser, a Python call per element). Shared strings and styles are refused past
+  a number and a total size; every check has a time limit.
 - .xls: xlrd, after the file's declared number of shared strings is checked.
 - .csv: decoded as UTF-8, else GB18030 (what Excel in China writes), delimiter detected.
 """
