@@ -436,6 +436,8 @@ class XlsxBook(Book):
                     raise _damaged() from error  # e.g. a shared string that is not there
                 if sheet_data is not None:
                     sheet_data.clear()  # the rows read so far: memory holds one row
+                if index <= number:
+                    continue  # a row again, or out of order: openpyxl skips it too
                 while number < index - 1:
                     number += 1
                     yield number, []

@@ -199,3 +199,22 @@ def test_a_cell_that_names_a_shared_string_not_there_is_a_damaged_file():
             archive.writestr(item, part)
     with pytest.raises(WorkbookRefused, match="不是有效的"):
         _ours(target.getvalue())
+
+
+def test_a_row_given_again_is_skipped_as_openpyxl_skips_it():
+    data = _openpyxl(False)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b'<row r="3"' in part
+                part = part.replace(b'<row r="3"', b'<row r="2"', 1).replace(b'r="A3"', b'r="A2"', 1)
+            archive.writestr(item, part)
+    again = target.getvalue()
+    ours = _ours(again)
+    assert ours == _theirs(again)
+    rows = dict(ours)
+    assert rows[2][0] == ("张三", "s")  # the first row 2 is kept, the one given again skipped
+    assert rows[3] == []
