@@ -70,6 +70,9 @@ def _xlsxwriter():
     return buffer.getvalue()
 
 
+SHEET = "xl/worksheets/sheet1.xml"
+
+
 def _trimmed(cells):
     values = [(cell.value, cell.data_type) for cell in cells]
     while values and values[-1][0] is None:
@@ -110,18 +113,25 @@ def test_rows_are_what_openpyxl_reads(writer):
     assert values[7] == [("红字", "s")]
 
 
-def _with_dtd(data, name):
-    """The workbook with a document type declaring entities (billion laughs) in the part `name`."""
+def _rewritten(data, name, change):
+    """The workbook's bytes with the part `name` replaced by change(its bytes)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     target = io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for item in source.infolist():
             part = source.read(item)
-            if item.filename == name:
-                at = part.index(b"?>") + 2 if part.startswith(b"<?xml") else 0
-                part = part[:at] + LAUGHS + part[at:]
-            archive.writestr(item, part)
-    target.seek(0)
+            archive.writestr(item, change(part) if item.filename == name else part)
+    return target.getvalue()
+
+
+def _with_dtd(data, name):
+    """The workbook with a document type declaring entities (billion laughs) in the part `name`."""
+
+    def declare(part):
+        at = part.index(b"?>") + 2 if part.startswith(b"<?xml") else 0
+        return part[:at] + LAUGHS + part[at:]
+
+    target = io.BytesIO(_rewritten(data, name, declare))
     target.name = "laughs.xlsx"
     return target
 
@@ -162,19 +172,16 @@ def test_a_declaration_across_two_chunks_is_seen():
 
 def _in_utf16(data, *, dtd=b""):
     """The workbook with its sheet's XML in UTF-16 (after a DTD, if given)."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    target = io.BytesIO()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for item in source.infolist():
-            part = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = part.decode("utf-8")
-                if text.startswith("<?xml"):
-                    text = text[text.index("?>") + 2 :]
-                part = ('<?xml version="1.0" encoding="UTF-16"?>' + dtd.decode() + text).encode("utf-16")
-                assert part[:2] == b"\xff\xfe"
-            archive.writestr(item, part)
-    return target.getvalue()
+
+    def encode(part):
+        text = part.decode("utf-8")
+        if text.startswith("<?xml"):
+            text = text[text.index("?>") + 2 :]
+        part = ('<?xml version="1.0" encoding="UTF-16"?>' + dtd.decode() + text).encode("utf-16")
+        assert part[:2] == b"\xff\xfe"
+        return part
+
+    return _rewritten(data, SHEET, encode)
 
 
 def test_a_sheet_in_utf16_is_read_through_defusedxml_as_before():
@@ -187,32 +194,21 @@ def test_a_sheet_in_utf16_is_read_through_defusedxml_as_before():
 
 
 def test_a_cell_that_names_a_shared_string_not_there_is_a_damaged_file():
-    data = _xlsxwriter()
-    source = zipfile.ZipFile(io.BytesIO(data))
-    target = io.BytesIO()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for item in source.infolist():
-            part = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                part = part.replace(b'<c r="A1" t="s"><v>0</v>', b'<c r="A1" t="s"><v>99999</v>', 1)
-                assert b"99999" in part
-            archive.writestr(item, part)
+    def point_past_the_strings(part):
+        assert b'<c r="A1" t="s"><v>0</v>' in part
+        return part.replace(b'<c r="A1" t="s"><v>0</v>', b'<c r="A1" t="s"><v>99999</v>', 1)
+
+    damaged = _rewritten(_xlsxwriter(), SHEET, point_past_the_strings)
     with pytest.raises(WorkbookRefused, match="不是有效的"):
-        _ours(target.getvalue())
+        _ours(damaged)
 
 
 def test_a_row_given_again_is_skipped_as_openpyxl_skips_it():
-    data = _openpyxl(False)
-    source = zipfile.ZipFile(io.BytesIO(data))
-    target = io.BytesIO()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for item in source.infolist():
-            part = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                assert b'<row r="3"' in part
-                part = part.replace(b'<row r="3"', b'<row r="2"', 1).replace(b'r="A3"', b'r="A2"', 1)
-            archive.writestr(item, part)
-    again = target.getvalue()
+    def row_2_again(part):
+        assert b'<row r="3"' in part
+        return part.replace(b'<row r="3"', b'<row r="2"', 1).replace(b'r="A3"', b'r="A2"', 1)
+
+    again = _rewritten(_openpyxl(False), SHEET, row_2_again)
     ours = _ours(again)
     assert ours == _theirs(again)
     rows = dict(ours)
