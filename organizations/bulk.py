@@ -188,11 +188,10 @@ def insert_recorded(model, names, rows, *, actor, reason, batch_size=500):
         row_marks = "(" + ", ".join(["%s"] * (len(fields) + len(others))) + ")"
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
+            values = [_column(field, [row[index] for row in chunk]) for index, field in enumerate(fields)]
             params = []
-            for row in chunk:
-                params.extend(
-                    field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True)
-                )
+            for row in zip(*values, strict=True):
+                params.extend(row)
                 params.extend(constants)
             with connection.cursor() as cursor:
                 cursor.execute(

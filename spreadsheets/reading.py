@@ -42,6 +42,10 @@ class WorkbookRefused(Exception):
     """The file is refused as a whole, before any row is read. The message is for the user."""
 
 
+def _damaged():
+    return WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged)."))
+
+
 @dataclass(frozen=True)
 class Limits:
     file_bytes: int
@@ -106,7 +110,7 @@ def file_format(file, name):
         return XLS
     if suffix == ".csv":
         return CSV
-    raise WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged)."))
+    raise _damaged()
 
 
 def check_upload(file, *, name, limits=None):
@@ -135,7 +139,7 @@ def check_upload(file, *, name, limits=None):
             expanded = sum(member.file_size for member in members)
             names = {member.filename for member in members}
     except (zipfile.BadZipFile, OSError) as error:
-        raise WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged).")) from error
+        raise _damaged() from error
     finally:
         file.seek(0)
     if "mimetype" in names and "[Content_Types].xml" not in names:  # an .ods renamed
@@ -143,7 +147,7 @@ def check_upload(file, *, name, limits=None):
             _("OpenDocument spreadsheets (.ods) cannot be imported. %(how)s") % {"how": _save_as_xlsx()}
         )
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
-        raise WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged)."))
+        raise _damaged()
     if expanded > limits.uncompressed_bytes:
         raise WorkbookRefused(
             _("The workbook would expand to %(size)s; at most %(limit)s is allowed.")
@@ -222,10 +226,6 @@ STYLE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xf[\s/>]")
 # What defusedxml exists to stop: a document type declaring entities (billion laughs, external
 # files). Excel, WPS and LibreOffice never write one in a workbook's parts.
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
-
-
-def _damaged():
-    return WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged)."))
 
 
 def xml_events(source, events=("end",)):
@@ -403,7 +403,7 @@ class XlsxBook(Book):
         except WorkbookRefused:
             raise
         except Exception as error:  # openpyxl raises many kinds for a damaged package
-            raise WorkbookRefused(_("The file is not a valid .xlsx workbook (it may be damaged).")) from error
+            raise _damaged() from error
         self.workbook = reader.wb
         self.sheetnames = list(self.workbook.sheetnames)
 
