@@ -14,6 +14,13 @@ class OrganizationsConfig(AppConfig):
         user_login_failed.connect(login_throttle.on_login_failed, dispatch_uid="login-throttle-failed")
         user_logged_in.connect(login_throttle.on_logged_in, dispatch_uid="login-throttle-logged-in")
 
+        from django.db.models import Field, ForeignObject
+
+        from .bulk import AnyOf
+
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)  # relations keep lookups of their own
+
         from django.db.models.signals import post_delete, post_save
 
         from .models import Organization, Pairing, Person, RoleAssignment

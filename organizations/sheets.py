@@ -103,8 +103,10 @@ def _organizations_by_code(codes):
     """{code: (pk, name, kind, party_type, parent code, path)} for the codes that exist."""
     found = {}
     for chunk in _chunks(sorted(codes)):
-        for row in Organization.objects.filter(code__in=chunk).values_list(
-            "code", "pk", "name", "kind", "party_type", "parent__code", "path"
+        for row in (
+            Organization.objects.filter(code__any_of=chunk)
+            .order_by()
+            .values_list("code", "pk", "name", "kind", "party_type", "parent__code", "path")
         ):
             found[row[0]] = row[1:]
     return found
@@ -509,8 +511,10 @@ class PeopleSheet(SheetImporter):
     def _people_by_phone(phones):
         found = {}
         for chunk in _chunks(sorted(phones)):
-            for person in Person.objects.filter(phone__in=chunk).values(
-                "pk", "name", "gender", "political_status", "phone"
+            for person in (
+                Person.objects.filter(phone__any_of=chunk)
+                .order_by()
+                .values("pk", "name", "gender", "political_status", "phone")
             ):
                 found[person["phone"]] = person
         return found
@@ -546,9 +550,11 @@ class PeopleSheet(SheetImporter):
         """{(person pk, organization code, title): (post pk, start date)} of the current posts."""
         found = {}
         for chunk in _chunks(sorted(set(person_ids))):
-            for pk, person_id, code, title, start in Post.objects.filter(
-                person_id__in=chunk, end_date__isnull=True
-            ).values_list("pk", "person_id", "organization__code", "title", "start_date"):
+            for pk, person_id, code, title, start in (
+                Post.objects.filter(person_id__any_of=chunk, end_date__isnull=True)
+                .order_by()
+                .values_list("pk", "person_id", "organization__code", "title", "start_date")
+            ):
                 found[(person_id, code, title)] = (pk, start)
         return found
 
@@ -621,7 +627,7 @@ class PeopleSheet(SheetImporter):
         ids = {}
         phones = [key for key in keys if isinstance(key, str)]
         for chunk in _chunks(phones):
-            ids.update(Person.objects.filter(phone__in=chunk).values_list("phone", "pk"))
+            ids.update(Person.objects.filter(phone__any_of=chunk).order_by().values_list("phone", "pk"))
         for chunk in _chunks(sorted(key for key in keys if not isinstance(key, str))):
             condition = Q(pk__in=[])
             for name, code in chunk:

@@ -62,14 +62,24 @@ class SeenKeys:
         for start in range(0, len(items), size):
             chunk = items[start : start + size]
             if arrays():
-                condition, params = "key = ANY(%s)", [chunk]
-            else:
-                condition, params = f"key IN ({', '.join(['%s'] * len(chunk))})", chunk
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT key, row_number, payload FROM {self.table} WHERE kind = %s AND {condition}",
-                    [kind, *params],
+                # A key at a time through the primary key, whatever the planner makes of a table
+                # no autovacuum sees (LIMIT 1 keeps the subquery from being turned into a join):
+                # `key = ANY(keys)` was planned as a scan of every key of the kind, 18 ms a chunk
+                # at 100,000 rows and growing with the rows.
+                sql = (
+                    f"SELECT k.key, s.row_number, s.payload FROM unnest(%s::text[]) AS k(key) "
+                    f"CROSS JOIN LATERAL (SELECT row_number, payload FROM {self.table} "
+                    f"WHERE kind = %s AND key = k.key LIMIT 1) AS s"
                 )
+                params = [chunk, kind]
+            else:
+                sql = (
+                    f"SELECT key, row_number, payload FROM {self.table} "
+                    f"WHERE kind = %s AND key IN ({', '.join(['%s'] * len(chunk))})"
+                )
+                params = [kind, *chunk]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
                 for key, number, payload in cursor.fetchall():
                     found[encoded[key]] = (number, json.loads(payload))
         return found

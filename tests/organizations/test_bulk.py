@@ -102,3 +102,21 @@ def test_column_values_are_what_each_field_would_send(db):
         assert [type(value) for value in _column(field, values)] == [
             type(field.get_db_prep_save(value, connection)) for value in values
         ]
+
+
+def test_any_of_selects_what_in_selects(world):
+    """`any_of` (one array on PostgreSQL, a listed IN elsewhere) finds exactly the rows `in`
+    finds: text values, foreign key ids, values that match nothing, and no values at all."""
+    people = bulk_create_recorded(Person, _people(world, 5), actor=None, reason="批量导入")
+    Post.objects.create(
+        person=people[1], organization=world.village_a1a, title=PostTitle.SECRETARY, start_date=date(2024, 3, 1)
+    )
+    phones = ["13900000001", "13900000003", "13900000099"]
+    assert set(Person.objects.filter(phone__any_of=phones)) == set(Person.objects.filter(phone__in=phones)) == {
+        people[1],
+        people[3],
+    }
+    ids = [people[0].pk, people[1].pk]
+    assert list(Post.objects.filter(person_id__any_of=ids).values_list("person", flat=True)) == [people[1].pk]
+    assert not Person.objects.filter(phone__any_of=[]).exists()
+    assert Person.objects.exclude(phone__any_of=phones).count() == Person.objects.count() - 2
