@@ -112,10 +112,14 @@ def test_any_of_selects_what_in_selects(world):
         person=people[1], organization=world.village_a1a, title=PostTitle.SECRETARY, start_date=date(2024, 3, 1)
     )
     phones = ["13900000001", "13900000003", "13900000099"]
-    assert set(Person.objects.filter(phone__any_of=phones)) == set(Person.objects.filter(phone__in=phones)) == {
-        people[1],
-        people[3],
-    }
+    assert (
+        set(Person.objects.filter(phone__any_of=phones))
+        == set(Person.objects.filter(phone__in=phones))
+        == {
+            people[1],
+            people[3],
+        }
+    )
     ids = [people[0].pk, people[1].pk]
     assert list(Post.objects.filter(person_id__any_of=ids).values_list("person", flat=True)) == [people[1].pk]
     assert not Person.objects.filter(phone__any_of=[]).exists()
