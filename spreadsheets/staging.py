@@ -20,8 +20,8 @@ from organizations.bulk import ARRAY_CHUNK, arrays
 _tables = itertools.count(1)
 
 
-def _encode(key):
-    return json.dumps(key, ensure_ascii=False, default=str)
+# One encoder for every key and payload: json.dumps with options builds a new encoder each call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class SeenKeys:
@@ -88,7 +88,7 @@ class SeenKeys:
         """Add [(key, row number, payload)]; each key once."""
         if not items:
             return
-        rows = [(_encode(key), number, json.dumps(payload, ensure_ascii=False)) for key, number, payload in items]
+        rows = [(_encode(key), number, _encode(payload)) for key, number, payload in items]
         if arrays():
             for start in range(0, len(rows), ARRAY_CHUNK):
                 keys, numbers, payloads = map(list, zip(*rows[start : start + ARRAY_CHUNK], strict=True))
