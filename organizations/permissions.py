@@ -182,6 +182,17 @@ def organizations_where(user, action):
     return Organization.objects.filter(condition)
 
 
+def views_whole_subtree(user, organization):
+    """Whether organizations_where(user, Action.VIEW) holds every organization of the subtree
+    of `organization`: a role of the user sits at it or above it (or a superuser). A query of
+    that subtree then needs no condition of the user's scope beside its own."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser and Action.VIEW in SUPERUSER_ACTIONS:
+        return True
+    return any(organization.path.startswith(path) for path in _role_paths(user, RULES[Action.VIEW].roles))
+
+
 def viewable_children_sql(user, organization, alias="o"):
     """(SQL condition, parameters) true for a child `alias` of `organization` that
     organizations_where(user, Action.VIEW) holds, for a hand-written statement that lists the
@@ -191,11 +202,9 @@ def viewable_children_sql(user, organization, alias="o"):
     else the children a role sits at and the paired villages."""
     if not user.is_authenticated or not user.is_active:
         return "1 = 0", []
-    if user.is_superuser and Action.VIEW in SUPERUSER_ACTIONS:
+    if views_whole_subtree(user, organization):
         return "1 = 1", []
     role_paths = _role_paths(user, RULES[Action.VIEW].roles)
-    if any(organization.path.startswith(path) for path in role_paths):
-        return "1 = 1", []
     below = [path for path in role_paths if path.startswith(organization.path)]
     paired = _paired_village_ids(user, role_paths)
     conditions, params = [], []

@@ -9,9 +9,6 @@ prefix and groups on the child's path segment, computed from each row's own path
 Every roll-up of the project goes through `within` and `rollup_by_child`.
 """
 
-import operator
-from functools import reduce
-
 from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import StrIndex, Substr
@@ -31,15 +28,26 @@ def within(organization_or_path, *, through="", strict=False):
     return condition
 
 
-def within_either(organization_or_path, *fields):
-    """Q for rows whose organization through any of these foreign keys (e.g. "organization",
-    "responsible_unit") lies in the subtree: each key IN one id subquery on the constant prefix.
-    Joins of the keys OR-ed together (`within(through=a) | within(through=b)`) cannot use the
-    path index: PostgreSQL then scanned every organization of the database once per join."""
+def keyed_to_any(model, organizations, *fields):
+    """Q for rows of `model` whose organization through any of these foreign keys (e.g.
+    "organization", "responsible_unit") is one of `organizations` (a queryset): the row's id IN
+    a UNION of one semi-join a key. Each branch is planned with its own estimate and served by
+    the key's index. The keys' IN subqueries OR-ed together became hashed subplans: PostgreSQL
+    then scanned the whole table, guessed that half of it matched (4,050 problems of 7,200 for
+    the 63 of a county) and joined that guess to every organization of the database for the
+    page's related rows (NOTES.md, issue 10)."""
+    branches = [
+        model._base_manager.filter(**{f"{field}__in": organizations}).values("pk").order_by() for field in fields
+    ]
+    return Q(pk__in=branches[0].union(*branches[1:]))
+
+
+def within_either(model, organization_or_path, *fields):
+    """Q for rows of `model` whose organization through any of these foreign keys lies in the
+    subtree (keyed_to_any on the constant prefix, which the path index serves)."""
     from .models import Organization
 
-    subtree = Organization.objects.filter(within(organization_or_path)).values("pk")
-    return reduce(operator.or_, (Q(**{f"{field}__in": subtree}) for field in fields))
+    return keyed_to_any(model, Organization.objects.filter(within(organization_or_path)).values("pk"), *fields)
 
 
 def child_code(organization_or_path, *, through=""):

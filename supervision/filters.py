@@ -50,7 +50,7 @@ class ProblemAreaFilter(OrganizationFilter):
     def filter(self, queryset, value):
         if value is None:
             return queryset
-        return queryset.filter(within_either(value, "organization", "responsible_unit"))
+        return queryset.filter(within_either(Problem, value, "organization", "responsible_unit"))
 
 
 class ProblemFilter(AreaFilterSet):

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
-from organizations.permissions import Action, granted_on, organizations_where
+from organizations.permissions import Action, granted_on, organizations_where, views_whole_subtree
 from organizations.selectors import history_timeline
-from organizations.subtree import children_rolled_up, within, within_either
+from organizations.subtree import children_rolled_up, keyed_to_any, within, within_either
 
 from .models import (
     OPEN_STATUSES,
@@ -27,11 +27,20 @@ from .models import (
     UnannouncedSample,
 )
 
+AREA_KEYS = ("organization", "responsible_unit")
+
 
 def problems_visible(user):
     """Problems of organizations the user sees, or for which a unit the user sees is responsible."""
-    visible = organizations_where(user, Action.VIEW)
-    return Problem.objects.filter(Q(organization__in=visible) | Q(responsible_unit__in=visible))
+    visible = organizations_where(user, Action.VIEW).values("pk")
+    return Problem.objects.filter(keyed_to_any(Problem, visible, *AREA_KEYS))
+
+
+def problems_visible_below(user, organization):
+    """problems_visible, for a query that keeps to the subtree of `organization` itself: when
+    the user sees the whole subtree (views_whole_subtree), every problem, so that the query's
+    own subtree condition is the only one (each condition on two keys is a UNION to plan)."""
+    return Problem.objects.all() if views_whole_subtree(user, organization) else problems_visible(user)
 
 
 def board(organization, user, *, today=None):
@@ -60,9 +69,9 @@ def problems_of_area(organization, user, *, status=None, source=None, severity=N
     REMINDER_DAYS, "extension" = waiting for a decision on an extension."""
     today = today or timezone.localdate()
     if unit:
-        problems = problems_visible(user).filter(responsible_unit=organization)
+        problems = problems_visible_below(user, organization).filter(responsible_unit=organization)
     else:
-        problems = problems_visible(user).filter(within_either(organization, "organization", "responsible_unit"))
+        problems = problems_visible_below(user, organization).filter(within_either(Problem, organization, *AREA_KEYS))
     if status == "open":
         problems = problems.filter(status__in=OPEN_STATUSES)
     elif status == "overdue":
@@ -86,7 +95,7 @@ def problem_states(organization, user, *, today=None):
     today = today or timezone.localdate()
     counts = {
         (row["status"], row["late"]): row["n"]
-        for row in problems_visible(user)
+        for row in problems_visible_below(user, organization)
         .filter(within(organization, through="organization__"))
         .annotate(
             late=Case(
@@ -107,19 +116,26 @@ def problem_states(organization, user, *, today=None):
     return [(_("overdue"), overdue, "red"), *states]
 
 
-def problems_filtered(user, data=None):
-    """The problems the user sees, filtered by supervision.filters.ProblemFilter on `data` (a
-    query string), open ones first by deadline unless sorted otherwise. Returns the FilterSet:
-    its `qs` is the whole list (the page paginates it; nothing is cut off)."""
+def problems_filtered(user, data=None, *, root):
+    """The problems of an area that the user sees, filtered by supervision.filters.ProblemFilter
+    on `data` (a query string), open ones first by deadline. The area is the organization typed
+    in the filter, else `root()` (`filterset.area`): the problems concerning its subtree and those
+    a unit of it is responsible for (a county department's own problems are on its board).
+    Returns the FilterSet: its `qs` is the whole list (the page paginates it)."""
     from .filters import ProblemFilter
 
+    filterset = ProblemFilter(data, Problem.objects.none(), scope=organizations_where(user, Action.VIEW))
+    filterset.form.is_valid()
+    typed = filterset.form.cleaned_data.get("org")
+    filterset.area = typed or root()
+    problems = problems_visible_below(user, filterset.area)
+    if typed is None:  # a typed organization's area is the filter's own (ProblemAreaFilter)
+        problems = problems.filter(within_either(Problem, filterset.area, *AREA_KEYS))
     still_open = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    problems = (
-        problems_visible(user)
-        .select_related("organization__parent__parent", "responsible_unit")
-        .order_by(still_open, "deadline", "pk")
+    filterset.queryset = problems.select_related("organization__parent__parent", "responsible_unit").order_by(
+        still_open, "deadline", "pk"
     )
-    return ProblemFilter(data, problems, scope=organizations_where(user, Action.VIEW))
+    return filterset
 
 
 def with_countdown(problems, *, today=None):

@@ -14,7 +14,6 @@ from organizations.listing import page_of
 from organizations.models import OrganizationKind
 from organizations.permissions import Action, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
-from organizations.subtree import within_either
 
 from . import selectors, services
 from .filters import AdmonishmentFilter, FollowUpFilter, NoticeFilter
@@ -55,17 +54,12 @@ def _root(request):
 
 @login_required
 def board(request):
-    filterset = selectors.problems_filtered(request.user, request.GET)
-    filterset.form.is_valid()
     # The organization filtered by is the board's root; without one, the user's top organization.
-    # The area's problems: those concerning its subtree and those a unit of it is responsible for
-    # (a county department's own problems are on its board); ?unit=1: the unit's own only.
-    filtered_by = filterset.form.cleaned_data.get("org")
-    organization = filtered_by or _root(request)
+    # ?unit=1: only the problems for which that organization is the responsible unit.
+    filterset = selectors.problems_filtered(request.user, request.GET, root=lambda: _root(request))
+    organization = filterset.area
     unit = request.GET.get("unit") == "1"
-    problems = filterset.qs  # the filter applied the area of an organization typed (ProblemAreaFilter)
-    if filtered_by is None:
-        problems = problems.filter(within_either(organization, "organization", "responsible_unit"))
+    problems = filterset.qs
     if unit:
         problems = problems.filter(responsible_unit=organization)
     printing = bool(request.GET.get("print"))
