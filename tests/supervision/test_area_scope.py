@@ -119,3 +119,21 @@ def test_the_boards_list_carries_the_users_scope_only_where_a_role_does_not_cove
     cost the planner twice the work."""
     assert _board_list_statement(client, users[1], world.county_a).count(" UNION ") == 1
     assert _board_list_statement(client, users[6], world.village_b1a).count(" UNION ") == 2
+
+
+def test_each_row_of_the_board_says_its_link_state_and_countdown(world, user_with_role, client):
+    """The rows' words are worked out in Python (selectors.with_countdown), not by template tags."""
+    overdue = _problem(world.village_a1a, world.village_a1a, -3)
+    left = _problem(world.village_a1b, world.village_a1b, 5)
+    closed = _problem(world.village_a2a, world.village_a2a, -8)
+    Problem.objects.filter(pk=closed.pk).update(status="closed", closed_at=timezone.now())
+    client.force_login(user_with_role(Role.STAFF, world.county_a))
+    page = client.get(reverse("supervision:board") + f"?org={world.county_a.code}").text
+    rows = {p.pk: row for p in (overdue, left, closed) for row in page.split("<li>") if f"{p.description}<" in row}
+    assert f'href="{reverse("supervision:problem", args=[overdue.pk])}"' in rows[overdue.pk]
+    assert '<span class="red">逾期 3 天</span>' in rows[overdue.pk]
+    assert ">已挂牌<" in rows[overdue.pk]
+    assert "剩余 5 天" in rows[left.pk]
+    assert ">已销号<" in rows[closed.pk]
+    assert "逾期" not in rows[closed.pk]
+    assert "剩余" not in rows[closed.pk]
