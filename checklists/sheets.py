@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.models import Organization, PartyType
-from organizations.permissions import Action, organizations_where
+from organizations.permissions import Action, acts_anywhere, organizations_where
 from organizations.sheets import PARTY_TYPE_LABEL_OF, PARTY_TYPE_LABELS
 from spreadsheets.reading import cell_text
 from spreadsheets.registry import Column, SheetImporter, SheetPlan
@@ -64,7 +64,7 @@ class ChecklistSheet(SheetImporter):
     order = 30
 
     def allowed(self, user):
-        return user is None or organizations_where(user, Action.CREATE_TEMPLATE).exists()
+        return user is None or acts_anywhere(user, Action.CREATE_TEMPLATE)
 
     @staticmethod
     def owner_for(user):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
 from organizations.listing import page_of
-from organizations.permissions import Action, has_permission, organizations_where, require_permission
+from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
 from organizations.subtree import within
 
@@ -68,7 +68,7 @@ def home(request):
         "year": year,
         "mine": mine,
         "templates": selectors.templates_readable(user).filter(year=year),
-        "can_create": organizations_where(user, Action.CREATE_TEMPLATE).exists(),
+        "can_create": acts_anywhere(user, Action.CREATE_TEMPLATE),
         "review_count": sum(selectors.review_queue_totals(user).values()) if acting else 0,
         "submit_organizations": organizations_where(user, Action.SUBMIT_RECORD),
     }

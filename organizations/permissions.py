@@ -285,7 +285,32 @@ def _reaches(path, role_paths, reach):
 
 
 def has_permission(user, action, organization):
-    return organizations_where(user, action).filter(pk=organization.pk).exists()
+    """Whether organizations_where(user, action) holds `organization` (its path loaded), from
+    the paths of the user's roles and, for VIEW, the paired villages: no query of its own in a
+    web request, where those are read once (role_paths_remembered); a page asking for several
+    permissions paid a query and its compiling for each."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser and action in SUPERUSER_ACTIONS:
+        return True
+    rule = RULES[action]
+    role_paths = _role_paths(user, rule.roles)
+    if _reaches(organization.path, role_paths, rule.reach):
+        return True
+    return action is Action.VIEW and organization.pk in _paired_village_ids(user, role_paths)
+
+
+def acts_anywhere(user, action):
+    """organizations_where(user, action).exists() ("may the user do this somewhere?", e.g. to
+    offer a button), without a query of its own in a web request when the action's reach holds
+    the role's own organization: a role held is then an organization reached."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    rule = RULES[action]
+    if rule.reach is Reach.ABOVE or (user.is_superuser and action in SUPERUSER_ACTIONS):
+        return organizations_where(user, action).exists()
+    role_paths = _role_paths(user, rule.roles)
+    return bool(role_paths) or (action is Action.VIEW and bool(_paired_village_ids(user, role_paths)))
 
 
 def require_permission(user, action, organization):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.forms import form_attempt
 from organizations.models import Organization
-from organizations.permissions import Action, organizations_where
+from organizations.permissions import Action, acts_anywhere, organizations_where
 from organizations.selectors import organization_get_visible
 
 from . import selectors, services
@@ -65,7 +65,7 @@ def home(request):
     context = {
         "year": year,
         "sessions": selectors.session_list(request.user, year=year),
-        "may_create": organizations_where(request.user, Action.SET_UP_REVIEW).exists(),
+        "may_create": acts_anywhere(request.user, Action.SET_UP_REVIEW),
         "mine": selectors.my_reportees(request.user).exists(),
     }
     return render(request, "reviews/home.html", context)

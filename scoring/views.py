@@ -14,7 +14,7 @@ from checklists.models import ChecklistTemplate
 from organizations.forms import form_attempt
 from organizations.listing import page_of
 from organizations.models import Organization, Role, User
-from organizations.permissions import Action, has_permission, organizations_where
+from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where
 from spreadsheets.forms import UploadForm
 from spreadsheets.services import import_job_create
 
@@ -96,7 +96,7 @@ def home(request):
             may_manage=selectors.scheme_manageable(request.user)
         ),
         "sheets": selectors.sheets_of_judge(request.user),
-        "may_create": organizations_where(request.user, Action.SET_UP_ASSESSMENT).exists(),
+        "may_create": acts_anywhere(request.user, Action.SET_UP_ASSESSMENT),
     }
     return render(request, "scoring/home.html", context)
 
@@ -689,7 +689,7 @@ def projects(request):
         "year": year,
         "rows": rows,
         "may_file": filing.exists(),
-        "may_evaluate": organizations_where(request.user, Action.SET_UP_ASSESSMENT).exists(),
+        "may_evaluate": acts_anywhere(request.user, Action.SET_UP_ASSESSMENT),
         # The library of the whole area is exported from its top organization.
         "export_root": organizations_where(request.user, Action.SET_UP_ASSESSMENT).order_by("path").first(),
     }

@@ -12,7 +12,7 @@ from checklists.models import Attachment
 from organizations.forms import form_attempt as _attempt
 from organizations.listing import page_of
 from organizations.models import OrganizationKind
-from organizations.permissions import Action, organizations_where
+from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where
 from organizations.selectors import organization_ancestors, organization_get_visible
 
 from . import selectors, services
@@ -74,7 +74,7 @@ def board(request):
         "problems": selectors.with_countdown(page.object_list),
         "export_filters": filterset.query_string(),
         "unit": unit,
-        "may_list": organizations_where(request.user, Action.LIST_PROBLEM).exists(),
+        "may_list": acts_anywhere(request.user, Action.LIST_PROBLEM),
     }
     if printing:
         context["printed_on"] = timezone.localdate()
@@ -119,7 +119,11 @@ def _problem_for(user, pk):
         ),
         pk=pk,
     )
-    if not selectors.problems_visible(user).filter(pk=problem.pk).exists():
+    # problems_visible: the organization concerned or the responsible unit is one the user sees
+    if not (
+        has_permission(user, Action.VIEW, problem.organization)
+        or has_permission(user, Action.VIEW, problem.responsible_unit)
+    ):
         raise Http404
     return problem
 
@@ -461,7 +465,7 @@ def visits(request):
     """The supervision visits of the user's area, latest first."""
     context = {
         "visits": page_of(request, selectors.visits_visible(request.user)),
-        "may_record": organizations_where(request.user, Action.RECORD_FOLLOW_UP).exists(),
+        "may_record": acts_anywhere(request.user, Action.RECORD_FOLLOW_UP),
     }
     return render(request, "supervision/visits.html", context)
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from organizations.models import Role
-from organizations.permissions import Action, has_permission, organizations_where
+from organizations.permissions import RULES, Action, Reach, acts_anywhere, has_permission, organizations_where
 from organizations.selectors import organizations_visible
 from tests.organizations.factories import PairingFactory, PersonFactory, RoleAssignmentFactory, UserFactory
 
@@ -244,3 +244,50 @@ def test_a_roll_up_lists_exactly_the_children_the_user_may_view(world, user_with
             assert listed == expected, (user.username, parent.code)
             checked += bool(expected)
     assert checked >= 12  # the cases above do reach children
+
+
+def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more_in_a_request(
+    world, user_with_role, django_user_model
+):
+    """has_permission works from the role paths and paired villages that a request reads once;
+    for every action, each role at each level, several roles, pairings by unit and by leader,
+    an old pairing, a superuser and an inactive account, it answers as the one scoping rule."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import Organization
+    from organizations.permissions import role_paths_remembered
+
+    year = timezone.localdate().year
+    places = (world.county_a, world.town_a1, world.village_a1a, world.department)
+    users = [user_with_role(role, place) for role in Role for place in places]
+    several = user_with_role(Role.SECRETARY, world.village_a1b)
+    RoleAssignmentFactory(user=several, organization=world.town_a2, role=Role.STAFF)
+    leader_account = UserFactory()
+    PairingFactory(
+        village=world.village_b1a, unit=None, leader=PersonFactory(organization=world.city, user=leader_account)
+    )
+    PairingFactory(village=world.village_a2a, unit=world.department)
+    PairingFactory(year=year - 1, village=world.village_a1b, unit=world.department)
+    inactive = user_with_role(Role.STAFF, world.county_a, is_active=False)
+    users += [
+        several,
+        leader_account,
+        inactive,
+        django_user_model.objects.create_superuser(username="超级", password="x"),
+    ]
+    organizations = list(Organization.objects.all())
+    for user in users:
+        for action in Action:
+            expected = set(organizations_where(user, action).values_list("pk", flat=True))
+            with role_paths_remembered():
+                has_permission(user, action, organizations[0])  # the request reads the roles
+                with CaptureQueriesContext(connection) as asked:
+                    granted = {o.pk for o in organizations if has_permission(user, action, o)}
+                with CaptureQueriesContext(connection) as asked_anywhere:
+                    anywhere = acts_anywhere(user, action)
+            assert granted == expected, (user.username, action)
+            assert len(asked) == 0
+            assert anywhere == bool(expected), (user.username, action)
+            if RULES[action].reach is not Reach.ABOVE and not user.is_superuser:
+                assert len(asked_anywhere) == 0
