@@ -11,7 +11,7 @@ from simple_history.utils import get_m2m_reverse_field_name
 
 from . import login_throttle
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
-from .permissions import Action, organizations_where
+from .permissions import Action, has_permission, organizations_where
 
 
 def organizations_visible(user):
@@ -70,12 +70,14 @@ def people_matching(user, query):
     )
 
 
-def organization_ancestors(organization, user, *, visible=None):
+def organization_ancestors(organization, user):
     """The organization's ancestors, root first, each marked `reachable` when the user may open
     it: a county's staff see 湛江市 in the breadcrumbs, but not as a link to a page they cannot read.
-    `visible`: organizations_visible(user), when already had."""
-    visible = (organizations_visible(user) if visible is None else visible).filter(pk=OuterRef("pk"))
-    return Organization.objects.ancestors(organization).annotate(reachable=Exists(visible))
+    Reachable is has_permission(VIEW), from the role paths the request has read: no subquery."""
+    ancestors = list(Organization.objects.ancestors(organization))
+    for ancestor in ancestors:
+        ancestor.reachable = has_permission(user, Action.VIEW, ancestor)
+    return ancestors
 
 
 def posts_current(organization, *, on=None):

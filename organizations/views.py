@@ -67,7 +67,7 @@ def organization_detail(request, code):
     can_manage_accounts = organization.pk in granted[Action.MANAGE_ACCOUNTS]
     context = {
         "organization": organization,
-        "ancestors": selectors.organization_ancestors(organization, user, visible=visible),
+        "ancestors": selectors.organization_ancestors(organization, user),
         "children": selectors.organization_children(user, organization, visible=visible),
         "posts": selectors.posts_current(organization),
         "pairings": selectors.pairings_of(organization),
