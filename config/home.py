@@ -18,7 +18,7 @@ from django.utils import timezone
 from checklists import selectors as checklists
 from notifications.selectors import unread_count
 from organizations.models import Level, Pairing, PairingReport, Role
-from organizations.selectors import user_role_assignments
+from organizations.permissions import role_assignments_of
 from reviews import selectors as reviews
 from scoring import selectors as scoring
 from scoring.models import SchemeResult, SchemeState, SheetStatus
@@ -210,7 +210,7 @@ def _pairings(user, organizations, year, today):
 def home_sections(user, *, today=None):
     today = today or timezone.localdate()
     year = today.year
-    assignments = sorted(user_role_assignments(user), key=lambda a: (ORDER.index(a.role), a.organization.path))
+    assignments = sorted(role_assignments_of(user), key=lambda a: (ORDER.index(a.role), a.organization.path))
     sections = []
     submitting = []
     for assignment in assignments:

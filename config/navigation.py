@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.selectors import unread_count
 from organizations.models import Role
-from organizations.selectors import user_role_assignments
+from organizations.permissions import role_assignments_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    assignments = list(user_role_assignments(user))
+    assignments = role_assignments_of(user)
     roles = {assignment.role for assignment in assignments}
     items = [
         {

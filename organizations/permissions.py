@@ -143,13 +143,28 @@ def role_paths_forget(**_signal):
 
 def _role_paths(user, roles):
     memo = _role_paths_memo.get()
-    key = (user.pk, roles)
+    if memo is None:
+        return list(_role_organizations(user, roles).values_list("path", flat=True))
+    # In a request every role of the user is read once (with the menu's), whatever roles each
+    # scope asks for.
+    return list(dict.fromkeys(a.organization.path for a in role_assignments_of(user) if a.role in roles))
+
+
+def role_assignments_of(user):
+    """The user's roles with their organizations (and those organizations' town and county, for
+    names), in path order: read once in a web request, for the menu, the home and every scope."""
+    memo = _role_paths_memo.get()
+    key = ("assignments", user.pk)
     if memo is not None and key in memo:
         return list(memo[key])
-    paths = list(_role_organizations(user, roles).values_list("path", flat=True))
+    assignments = list(
+        RoleAssignment.objects.filter(user=user)
+        .select_related("organization__parent__parent")
+        .order_by("organization__path", "role")
+    )
     if memo is not None:
-        memo[key] = tuple(paths)
-    return paths
+        memo[key] = tuple(assignments)
+    return assignments
 
 
 def _subtree_filter(paths, *, strict):

@@ -291,3 +291,21 @@ def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more
             assert anywhere == bool(expected), (user.username, action)
             if RULES[action].reach is not Reach.ABOVE and not user.is_superuser:
                 assert len(asked_anywhere) == 0
+
+
+def test_a_request_reads_every_role_of_the_user_once_whatever_the_actions_asked(world, user_with_role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.permissions import role_paths_remembered
+
+    user = user_with_role(Role.SECRETARY, world.village_a1a)
+    RoleAssignmentFactory(user=user, organization=world.county_a, role=Role.STAFF)
+    with role_paths_remembered():
+        assert has_permission(user, Action.VIEW, world.village_a2a)  # the roles read here
+        with CaptureQueriesContext(connection) as asked:
+            assert has_permission(user, Action.CLAIM_CHECKLIST, world.village_a1a)
+            assert not has_permission(user, Action.CLAIM_CHECKLIST, world.village_a2a)
+            assert has_permission(user, Action.ISSUE_CHECKLIST, world.town_a2)
+            assert set(organizations_where(user, Action.CLAIM_CHECKLIST)) == {world.village_a1a}
+        assert len(asked) == 1  # only the last question itself
