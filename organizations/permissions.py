@@ -205,7 +205,7 @@ def views_whole_subtree(user, organization):
         return False
     if user.is_superuser and Action.VIEW in SUPERUSER_ACTIONS:
         return True
-    return any(organization.path.startswith(path) for path in _role_paths(user, RULES[Action.VIEW].roles))
+    return _reaches(organization.path, _role_paths(user, RULES[Action.VIEW].roles), Reach.SUBTREE)
 
 
 def viewable_children_sql(user, organization, alias="o"):

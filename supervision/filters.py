@@ -20,6 +20,7 @@ from organizations.listing import (
 from organizations.subtree import within_either
 
 from .models import (
+    AREA_KEYS,
     OPEN_STATUSES,
     Admonishment,
     Decision,
@@ -50,7 +51,7 @@ class ProblemAreaFilter(OrganizationFilter):
     def filter(self, queryset, value):
         if value is None:
             return queryset
-        return queryset.filter(within_either(Problem, value, "organization", "responsible_unit"))
+        return queryset.filter(within_either(Problem, value, *AREA_KEYS))
 
 
 class ProblemFilter(AreaFilterSet):

@@ -35,6 +35,8 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.LISTED, Status.CLAIMED, Status.RECTIFYING, Status.SUBMITTED)
+# A problem belongs to an area through the organization concerned and through the responsible unit.
+AREA_KEYS = ("organization", "responsible_unit")
 
 # The categories of party-building work a problem falls in (DESIGN.md 3), offered where a
 # problem is listed in one step from a visit.

@@ -12,6 +12,7 @@ from organizations.selectors import history_timeline
 from organizations.subtree import children_rolled_up, keyed_to_any, within, within_either
 
 from .models import (
+    AREA_KEYS,
     OPEN_STATUSES,
     TRANSITIONS,
     Admonishment,
@@ -27,8 +28,6 @@ from .models import (
     SupervisionVisit,
     UnannouncedSample,
 )
-
-AREA_KEYS = ("organization", "responsible_unit")
 
 
 def problems_visible(user):
@@ -141,7 +140,7 @@ def problems_filtered(user, data=None, *, root):
 
 def with_countdown(problems, *, today=None):
     """Days left and the traffic-light colour of each problem of a page, and what its row on the
-    board says (link, state, countdown), worked out here once a row: the board lists 50, and
+    board or a home says (link, state, countdown), worked out here once a row: the board lists 50, and
     the same by template tags (url, blocktranslate, get_status_display) was a third of its
     rendering."""
     today = today or timezone.localdate()
@@ -453,14 +452,12 @@ def problems_next(organization, user, *, unit=False, today=None, limit=5):
     """The open problems of an area (or of the unit itself) with the nearest deadlines, with
     their countdowns."""
     today = today or timezone.localdate()
-    problems = list(
+    return with_countdown(
         problems_of_area(organization, user, status="open", unit=unit, today=today)
         .select_related("organization__parent__parent")
-        .order_by("deadline", "pk")[:limit]
+        .order_by("deadline", "pk")[:limit],
+        today=today,
     )
-    for problem in problems:
-        problem.days_left = (problem.deadline - today).days
-    return problems
 
 
 def admonishments_to_decide(user):
