@@ -89,6 +89,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with the inputs and selects written out in Python (config/renderers.py).
+FORM_RENDERER = "config.renderers.FormRenderer"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
