@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checklists import selectors as checklists
+from config.links import link
 from notifications.selectors import unread_count
 from organizations.models import Level, Pairing, PairingReport, Role
 from organizations.permissions import role_assignments_of
@@ -37,7 +38,7 @@ class Section:
 
 
 def _url(name, **query):
-    url = reverse(name)
+    url = link(name)
     return f"{url}?{'&'.join(f'{key}={value}' for key, value in query.items())}" if query else url
 
 

@@ -3,10 +3,10 @@ entry says which roles see it (DESIGN.md 1: who uses what)."""
 
 from dataclasses import dataclass
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.links import link
 from notifications.selectors import unread_count
 from organizations.models import Role
 from organizations.permissions import role_assignments_of
@@ -48,7 +48,7 @@ def navigation(request):
     items = [
         {
             "label": entry.label,
-            "url": reverse(entry.url_name),
+            "url": link(entry.url_name),
             "active": request.resolver_match and request.resolver_match.view_name == entry.url_name,
         }
         for entry in MENU

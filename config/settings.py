@@ -86,6 +86,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "config.navigation.navigation",
             ],
+            # {% url %} with ids from a reversed pattern (config/links.py), in every template.
+            "builtins": ["config.links"],
         },
     },
 ]

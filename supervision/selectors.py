@@ -2,10 +2,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.links import link
 from organizations.models import Organization
 from organizations.permissions import Action, granted_on, organizations_where, views_whole_subtree
 from organizations.selectors import history_timeline
@@ -151,7 +151,7 @@ def with_countdown(problems, *, today=None):
         problem.colour = (
             "red" if problem.days_left < 0 else "yellow" if problem.days_left <= settings.REMINDER_DAYS else "green"
         )
-        problem.href = reverse("supervision:problem", args=[problem.pk])
+        problem.href = link("supervision:problem", problem.pk)
         problem.state = states[problem.status]
         problem.countdown = ""
         if problem.is_open:

@@ -1,0 +1,81 @@
+"""config.links: links of ids from a reversed pattern must be reverse()'s own, for every named
+URL of the site, through link() and through the {% url %} tag."""
+
+import pytest
+from django.template import engines
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse, set_script_prefix
+from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
+
+from config.links import LinkNode, link
+
+
+def _named_urls(resolver=None, namespace=""):
+    """(namespaced name, number of parameters, converters) of every named URL of the site."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            for name, arity, converters in _named_urls(entry, inner):
+                yield name, arity, [*entry.pattern.converters.values(), *converters]
+        elif isinstance(entry, URLPattern) and entry.name:
+            converters = list(entry.pattern.converters.values())
+            yield f"{namespace}{entry.name}", len(converters), converters
+
+
+NAMED = sorted({(name, arity) for name, arity, _converters in _named_urls()})
+
+
+def _outcome(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except NoReverseMatch:
+        return NoReverseMatch
+
+
+def test_the_site_has_many_links_of_ids():
+    assert sum(1 for _name, arity in NAMED if arity) > 50
+
+
+def test_the_site_has_no_converter_of_its_own():
+    """The placeholder ids are digits, which every built-in converter but uuid writes as they are."""
+    used = {type(converter) for _name, _arity, converters in _named_urls() for converter in converters}
+    assert used <= {IntConverter, StringConverter, SlugConverter, PathConverter}, used - {UUIDConverter}
+
+
+@pytest.mark.parametrize(("name", "arity"), NAMED)
+def test_every_named_url_is_linked_as_reverse_links_it(name, arity):
+    for ids in ([7] * arity, list(range(arity)), [123456789012 + n for n in range(arity)]):
+        assert _outcome(link, name, *ids) == _outcome(reverse, name, args=ids), ids
+
+
+def test_other_arguments_go_through_reverse():
+    assert link("organizations:detail", "XC01") == reverse("organizations:detail", args=["XC01"])
+    with pytest.raises(NoReverseMatch):
+        link("checklists:item", -1)
+    with pytest.raises(NoReverseMatch):
+        link("checklists:item", True)
+    with pytest.raises(NoReverseMatch):
+        link("no such name", 1)
+
+
+def test_the_script_prefix_is_kept():
+    set_script_prefix("/party/")
+    try:
+        assert link("checklists:item", 5) == "/party/checklists/items/5/" == reverse("checklists:item", args=[5])
+    finally:
+        set_script_prefix("/")
+    assert link("checklists:item", 5) == "/checklists/items/5/"
+
+
+def test_the_url_tag_of_every_template_is_ours():
+    template = engines["django"].from_string(
+        "{% url 'checklists:item' pk %}|{% url 'organizations:detail' code %}"
+        "|{% url 'checklists:item' pk as x %}{{ x }}|{% url 'checklists:item' pk=pk %}"
+    )
+    assert isinstance(template.template.nodelist[0], LinkNode)
+    item = reverse("checklists:item", args=[5])
+    assert template.render({"pk": 5, "code": "X&1"}) == "|".join(
+        [item, reverse("organizations:detail", args=["X&1"]).replace("&", "&amp;"), item, item]
+    )
+    with pytest.raises(NoReverseMatch):
+        engines["django"].from_string("{% url 'no such name' 5 %}").render({})
