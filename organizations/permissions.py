@@ -270,9 +270,10 @@ def path_within(path, prefixes):
 
 def granted_on(user, actions, organizations):
     """{action: the ids of `organizations` (with their paths loaded) on which `user` may take
-    it}, as organizations_where(user, action).filter(pk__in=…) would say for each, in one query
-    (the user's roles) for all the actions: for a page offering several actions on one or two
-    organizations. Not for VIEW, whose pairings need a query of their own."""
+    it}, as organizations_where(user, action).filter(pk__in=…) would say for each, from the
+    user's roles (role_assignments_of: no query of its own in a web request) for all the
+    actions: for a page offering several actions on one or two organizations. Not for VIEW,
+    whose pairings need a query of their own."""
     granted, roles = {}, None
     for action in actions:
         assert action is not Action.VIEW, "organizations_where(user, Action.VIEW) holds the pairings"
@@ -283,7 +284,7 @@ def granted_on(user, actions, organizations):
             granted[action] = {organization.pk for organization in organizations}
             continue
         if roles is None:
-            roles = list(RoleAssignment.objects.filter(user=user).values_list("role", "organization__path"))
+            roles = [(assignment.role, assignment.organization.path) for assignment in role_assignments_of(user)]
         rule = RULES[action]
         paths = [path for role, path in roles if role in rule.roles]
         granted[action] = {

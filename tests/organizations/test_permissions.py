@@ -179,8 +179,11 @@ def test_granted_on_says_what_organizations_where_says_for_every_action(world, u
     """The page helper that checks several actions from one query of the roles agrees with the
     one scoping rule, for each role held at each level, several roles at once, a superuser and
     an inactive account."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from organizations.models import Organization
-    from organizations.permissions import granted_on
+    from organizations.permissions import granted_on, role_assignments_of, role_paths_remembered
 
     places = (world.county_a, world.town_a1, world.village_a1a)
     users = [user_with_role(role, place) for role in Role for place in places]
@@ -195,6 +198,11 @@ def test_granted_on_says_what_organizations_where_says_for_every_action(world, u
         for action in actions:
             expected = set(organizations_where(user, action).values_list("pk", flat=True))
             assert granted[action] == expected, (user, action)
+        with role_paths_remembered():
+            role_assignments_of(user)  # the request reads the roles, for the menu
+            with CaptureQueriesContext(connection) as asked:
+                assert granted_on(user, actions, organizations) == granted
+            assert len(asked) == 0, user
 
 
 def test_a_roll_up_lists_exactly_the_children_the_user_may_view(world, user_with_role):

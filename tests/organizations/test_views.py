@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from organizations.models import Role, RoleAssignment, User
-from tests.organizations.factories import PersonFactory, PostFactory, UserFactory
+from tests.organizations.factories import PairingFactory, PersonFactory, PostFactory, UserFactory
 
 
 @pytest.fixture
@@ -272,3 +275,25 @@ def test_organization_fields_say_they_take_a_name_or_a_code(world, user_with_rol
     for label in labels:
         assert label in page
     assert "（编码" not in page
+
+
+def test_organization_page_counts_each_pairings_monthly_reports(town_secretary, client, world):
+    from organizations.models import PairingReport
+    from organizations.selectors import pairings_of
+
+    month = timezone.localdate().replace(day=1)
+    reported = PairingFactory(village=world.village_a1a)
+    silent = PairingFactory(village=world.village_a1a, unit=reported.unit, year=reported.year - 1)
+    for months_back in (0, 1):
+        PairingReport.objects.create(
+            pairing=reported,
+            month=(month - timedelta(days=28 * months_back)).replace(day=1),
+            content="进展",
+            reported_by=town_secretary,
+        )
+    counts = {pairing.pk: pairing.report_count for pairing in pairings_of(world.village_a1a)}
+    assert counts == {reported.pk: 2, silent.pk: 0}
+    assert {pairing.pk: pairing.report_count for pairing in pairings_of(reported.unit)} == counts
+    page = client.get(reverse("organizations:detail", args=[world.village_a1a.code])).content.decode()
+    assert "月度进展 2 条" in page
+    assert "月度进展 0 条" in page
