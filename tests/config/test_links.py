@@ -5,6 +5,7 @@ import pytest
 from django.template import engines
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse, set_script_prefix
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
+from django.urls.resolvers import LocalePrefixPattern
 
 from config.links import LinkNode, link
 
@@ -34,6 +35,20 @@ def _outcome(function, *args, **kwargs):
 
 def test_the_site_has_many_links_of_ids():
     assert sum(1 for _name, arity in NAMED if arity) > 50
+
+
+def test_no_route_of_the_site_is_translated():
+    """A link does not depend on the language (config.links keeps one pattern for all)."""
+
+    def routes(resolver):
+        for entry in resolver.url_patterns:
+            yield entry.pattern
+            if isinstance(entry, URLResolver):
+                yield from routes(entry)
+
+    for pattern in routes(get_resolver()):
+        assert not isinstance(pattern, LocalePrefixPattern), pattern
+        assert type(getattr(pattern, "_route", getattr(pattern, "_regex", ""))) is str, pattern
 
 
 def test_the_site_has_no_converter_of_its_own():
