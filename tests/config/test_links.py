@@ -1,9 +1,12 @@
 """config.links: links of ids from a reversed pattern must be reverse()'s own, for every named
 URL of the site, through link() and through the {% url %} tag."""
 
+import sys
+import types
+
 import pytest
 from django.template import engines
-from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse, set_script_prefix
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, path, reverse, set_script_prefix
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
 from django.urls.resolvers import LocalePrefixPattern
 
@@ -94,3 +97,18 @@ def test_the_url_tag_of_every_template_is_ours():
     )
     with pytest.raises(NoReverseMatch):
         engines["django"].from_string("{% url 'no such name' 5 %}").render({})
+
+
+def test_another_url_configuration_gets_its_own_links(settings, monkeypatch):
+    link("checklists:item", 5)
+    module = types.ModuleType("other_urls")
+    module.urlpatterns = [path("elsewhere/<int:pk>/", lambda request, pk: None, name="item")]
+    monkeypatch.setitem(sys.modules, "other_urls", module)
+    try:
+        settings.ROOT_URLCONF = "other_urls"
+        assert link("item", 5) == "/elsewhere/5/"
+        with pytest.raises(NoReverseMatch):
+            link("checklists:item", 5)
+    finally:
+        settings.ROOT_URLCONF = "config.urls"
+    assert link("checklists:item", 5) == reverse("checklists:item", args=[5])
