@@ -11,6 +11,8 @@ import io
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.template import Context
+from django.template.base import render_value_in_context
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -45,6 +47,27 @@ class Chart:
     def table_rows(self):
         links = self.links or [None] * len(self.rows)
         return list(zip(self.rows, links, strict=True))
+
+    @property
+    def table_body(self):
+        """The table's rows as HTML: the first cell linked where the row has a link, the others
+        right-aligned; each cell shown as {{ cell }} shows it. Written here, not by nested loops
+        in the template, which took 1.3 ms for a chart of 14 rows on the board."""
+        return mark_safe("".join(_table_row(row, link) for row, link in self.table_rows))
+
+
+_CONTEXT = Context()  # a template's escaping and localization
+
+
+def _table_row(row, link):
+    cells = []
+    for index, cell in enumerate(row):
+        shown = render_value_in_context(cell, _CONTEXT)
+        if index == 0:
+            cells.append(f'<td><a href="{escape(link)}">{shown}</a></td>' if link else f"<td>{shown}</td>")
+        else:
+            cells.append(f'<td class="right">{shown}</td>')
+    return f"<tr>{''.join(cells)}</tr>"
 
 
 def _plain(value):

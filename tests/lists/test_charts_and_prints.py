@@ -7,10 +7,10 @@ from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from checklists import services as checklist_services
-from organizations.charts import bar_svg
+from organizations.charts import Chart, bar_svg
 from organizations.models import Role
 from supervision import services
 from supervision.models import Problem, Source, Status
@@ -30,6 +30,27 @@ def test_bar_svg_escapes_labels_and_scales_to_the_maximum():
     assert "&lt;村&gt;" in svg
     assert "<村>" not in svg
     assert svg.count("<rect") == 3  # two backgrounds, one bar: nothing due draws no bar
+
+
+def test_a_charts_table_is_written_as_the_templates_loop_wrote_it(settings):
+    """Chart.table_body is the loop it replaced in charts/_figure.html: the first cell linked
+    where the row has a link, the others right-aligned, each cell escaped and localized."""
+    from decimal import Decimal
+
+    from django.template import engines
+
+    loop = engines["django"].from_string(
+        "{% for row, link in chart.table_rows %}<tr>{% for cell in row %}<td{% if not forloop.first %} "
+        'class="right"{% endif %}>{% if forloop.first and link %}<a href="{{ link }}">{{ cell }}</a>{% else %}'
+        "{{ cell }}{% endif %}</td>{% endfor %}</tr>{% endfor %}"
+    )
+    settings.USE_THOUSAND_SEPARATOR = True  # localized as in a template
+    rows = [["<塘边村>", 3, None, Decimal("87.5"), "12%"], ["A & B", 1234567, 0, Decimal("0"), "—"], ["空", 0]]
+    for links in ([], ["?org=X1&year=2026", None, '?org="q"']):
+        chart = Chart("t", "", ["h"], rows, links=links)
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                assert chart.table_body == loop.render({"chart": chart})
 
 
 @pytest.fixture
