@@ -283,3 +283,19 @@ def test_overdue_and_yellow_marks_are_derived(issued, people):
     assert items["Z01"].status == "overdue"
     later = {item.code: item for item in checklist_items(issued, today=date(YEAR, 7, 1))}
     assert later["Z04"].status == "overdue"
+
+
+def test_each_item_shows_its_frequency_in_the_users_words(issued, people, client):
+    from django.utils import translation
+
+    from checklists.selectors import checklist_items
+
+    items = checklist_items(issued)
+    assert len({item.frequency for item in items}) > 1
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert [str(item.frequency_label) for item in items] == [item.get_frequency_display() for item in items]
+    client.force_login(people.secretary)
+    page = client.get(reverse("checklists:checklist", args=[issued.pk])).content.decode()
+    with translation.override("zh-hans"):
+        assert all(f"· {item.get_frequency_display()} ·" in page for item in items)
