@@ -1,18 +1,19 @@
 """config.renderers.FormRenderer writes the inputs and selects in Python: the HTML must be
 Django's own, byte for byte, with Django's widget templates as the reference."""
 
-from datetime import date
 from pathlib import Path
 
 import django.forms
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from config.renderers import INPUT, INPUTS, FormRenderer
 
+TODAY = timezone.localdate()
 DJANGO = DjangoTemplates()
 OURS = FormRenderer()
 
@@ -30,10 +31,10 @@ WIDGETS = [
     (forms.TextInput(attrs={"placeholder": gettext_lazy("organization"), "list": "orgs"}), 'x "y" <z> & 1'),
     (forms.TextInput(attrs={"required": True, "disabled": False, "maxlength": 20, "data-n": 0, "title": ""}), "值"),
     (forms.TextInput(attrs={"data-x": mark_safe("<safe>")}), mark_safe("<b>")),
-    (forms.NumberInput(attrs={"min": 2000, "step": 1}), 2026),
+    (forms.NumberInput(attrs={"min": 2000, "step": 1}), TODAY.year),
     (forms.NumberInput(), 1234567),
-    (forms.DateInput(attrs={"type": "month"}), date(2026, 3, 1)),
-    (forms.DateInput(), date(2026, 12, 3)),
+    (forms.DateInput(attrs={"type": "month"}), TODAY.replace(day=1)),
+    (forms.DateInput(), TODAY),
     (forms.HiddenInput(), ("a", 1)),
     (forms.EmailInput(), "a@b.cn"),
     (forms.PasswordInput(), "secret"),
@@ -71,7 +72,14 @@ def test_the_filter_bars_render_as_djangos_templates_do():
     from organizations.models import Organization
     from supervision.filters import AdmonishmentFilter, ProblemFilter
 
-    data = {"status": "overdue", "source": "", "year": "2026", "found": "2026-03", "sort": "-deadline", "org": "<x>"}
+    data = {
+        "status": "overdue",
+        "source": "",
+        "year": str(TODAY.year),
+        "found": f"{TODAY:%Y-%m}",
+        "sort": "-deadline",
+        "org": "<x>",
+    }
     for filterset_class in (ProblemFilter, AdmonishmentFilter):
         filterset = filterset_class(data, filterset_class._meta.model.objects.none(), scope=Organization.objects.all())
         for field in filterset.form.visible_fields():

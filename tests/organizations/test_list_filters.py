@@ -24,7 +24,7 @@ DAYS = [
     datetime.combine(TODAY, datetime.min.time()),  # naive
     None,
     "",
-    "2026-01-01",
+    TODAY.isoformat(),  # a string: the date filter writes nothing for it
 ]
 
 
