@@ -38,7 +38,7 @@ INPUTS = {
 _CONTEXT = Context()  # autoescape on, localization as in a template
 
 
-def _text(value):
+def template_text(value):
     """{{ value }}: localized and escaped as a template does it."""
     return render_value_in_context(value, _CONTEXT)
 
@@ -52,7 +52,7 @@ def _formatted(value):
 def _attrs(attrs):
     """django/forms/widgets/attrs.html: False leaves an attribute out, True writes its name alone."""
     return "".join(
-        f" {_text(name)}" if value is True else f' {_text(name)}="{_formatted(value)}"'
+        f" {template_text(name)}" if value is True else f' {template_text(name)}="{_formatted(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -60,24 +60,24 @@ def _attrs(attrs):
 
 def _input(widget):
     value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
-    return f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    kind, name = template_text(widget["type"]), template_text(widget["name"])
+    return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _option(option):
-    return f'<option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>{_text(option["label"])}</option>'
+    label = template_text(option["label"])
+    return f'<option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>{label}</option>'
 
 
 def _select(widget):
-    parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{template_text(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_text(group_name)}">')
+            parts.append(f'\n  <optgroup label="{template_text(group_name)}">')
         for option in group_choices:
-            # An option of a widget of our own may have a template of its own.
-            rendered = _option(option) if option["template_name"] == OPTION else None
-            if rendered is None:
+            if option["template_name"] != OPTION:  # a widget of our own, with options of its own
                 return None
-            parts.append(f"\n  {rendered}\n")
+            parts.append(f"\n  {_option(option)}\n")
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")

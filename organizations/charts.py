@@ -11,10 +11,10 @@ import io
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+from config.renderers import template_text
 
 TONES = {"": "#2f6f4f", "green": "#2f6f4f", "red": "#b42318", "grey": "#9aa3ad", "blue": "#1d4ed8"}
 LABEL_WIDTH = 150
@@ -56,13 +56,10 @@ class Chart:
         return mark_safe("".join(_table_row(row, link) for row, link in self.table_rows))
 
 
-_CONTEXT = Context()  # a template's escaping and localization
-
-
 def _table_row(row, link):
     cells = []
     for index, cell in enumerate(row):
-        shown = render_value_in_context(cell, _CONTEXT)
+        shown = template_text(cell)
         if index == 0:
             cells.append(f'<td><a href="{escape(link)}">{shown}</a></td>' if link else f"<td>{shown}</td>")
         else:
