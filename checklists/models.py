@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.models import Model
 from organizations.models import Organization, Person
 
 
@@ -64,7 +65,7 @@ class MeetingKind(models.TextChoices):
     MEMBER_REVIEW = "member_review", _("democratic review of members")
 
 
-class ChecklistTemplate(models.Model):
+class ChecklistTemplate(Model):
     owner = models.ForeignKey(
         Organization, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="checklist_templates"
     )
@@ -94,7 +95,7 @@ class ChecklistTemplate(models.Model):
         return f"{self.year} · {self.name}"
 
 
-class ItemFields(models.Model):
+class ItemFields(Model):
     """What a template item and each issued copy of it hold."""
 
     code = models.CharField(_("code"), max_length=20)
@@ -146,7 +147,7 @@ class TemplateItem(ItemFields):
         ]
 
 
-class Checklist(models.Model):
+class Checklist(Model):
     """A template issued to one organization, claimed by its secretary (签字认领)."""
 
     template = models.ForeignKey(
@@ -247,7 +248,7 @@ class ChecklistItem(ItemFields):
         ]
 
 
-class Occurrence(models.Model):
+class Occurrence(Model):
     """One period of an item. Done and late are set when an entry for it is approved, in the
     same transaction, so that progress can be counted in the database; overdue is derived."""
 
@@ -304,7 +305,7 @@ def evidence_path(instance, filename):
     return f"evidence/{instance.organization_id}/{uuid.uuid4().hex}{extension}"
 
 
-class Attachment(models.Model):
+class Attachment(Model):
     """A file of an organization, linkable to several of its entries and meetings."""
 
     organization = models.ForeignKey(
@@ -353,7 +354,7 @@ class ReviewStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("replaced by a newer version")
 
 
-class Reviewed(models.Model):
+class Reviewed(Model):
     """What staff above approve or return with a comment."""
 
     status = models.CharField(_("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.SUBMITTED)
@@ -511,7 +512,7 @@ class DutyReport(Reviewed):
         return f"{self.organization.name_with_town} · {self.month:%Y-%m}"
 
 
-class DutyRecord(models.Model):
+class DutyRecord(Model):
     """书记抓党建履责纪实, "一事一记": one thing the secretary personally did, as it happens."""
 
     organization = models.ForeignKey(
@@ -544,7 +545,7 @@ class DutyRecord(models.Model):
         return f"{self.date} {self.get_kind_display()}"
 
 
-class ProgressSnapshot(models.Model):
+class ProgressSnapshot(Model):
     """An organization's checklist progress (its subtree's) for a month, kept monthly."""
 
     organization = models.ForeignKey(
@@ -575,7 +576,7 @@ class IssueStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class IssueRun(models.Model):
+class IssueRun(Model):
     """One issuing of a template to a subtree, run as a background job with its progress; one
     at a time per template."""
 
@@ -611,7 +612,7 @@ class IssueRun(models.Model):
         return f"{self.template} → {self.root.name_with_town} · {self.get_status_display()}"
 
 
-class ProgressCount(models.Model):
+class ProgressCount(Model):
     """How many occurrences one organization's own checklists of a year have per deadline, how
     many of them are done and how many were late: what the progress pages add up, a few rows
     per organization instead of every occurrence of a subtree (issue 10). Derived data: every

@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.models import Model
+
 PATH_SEPARATOR = "/"
 
 
@@ -106,7 +108,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(path__in=organization.ancestor_paths()).order_by("path")
 
 
-class Organization(models.Model):
+class Organization(Model):
     """A party organization in the tree, with a materialized path of codes.
 
     `path` is "/<root code>/…/<own code>/": the subtree of O is every path that starts with
@@ -206,7 +208,7 @@ class PoliticalStatus(models.TextChoices):
 phone_validator = RegexValidator(r"^1\d{10}$", _("A mobile phone number is 11 digits starting with 1."))
 
 
-class Person(models.Model):
+class Person(Model):
     """A cadre or party member. No 身份证号 is stored (DESIGN.md 2)."""
 
     name = models.CharField(_("name"), max_length=50)
@@ -279,7 +281,7 @@ class PostQuerySet(models.QuerySet):
         return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=on), start_date__lte=on)
 
 
-class Post(models.Model):
+class Post(Model):
     """A person's office at an organization. One person may hold several ("一肩挑" is two)."""
 
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="posts")
@@ -321,7 +323,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("viewer (leader)")
 
 
-class RoleAssignment(models.Model):
+class RoleAssignment(Model):
     """user × organization × role; the role reaches the organization's whole subtree."""
 
     user = models.ForeignKey(
@@ -350,7 +352,7 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.organization.name_with_town} · {self.get_role_display()}"
 
 
-class Pairing(models.Model):
+class Pairing(Model):
     """挂钩/挂点: a county department or a leader paired with a village for a year."""
 
     year = models.PositiveSmallIntegerField(_("year"))
@@ -397,7 +399,7 @@ class Pairing(models.Model):
         return f"{self.year} · {self.unit.name_with_town if self.unit else self.leader} → {self.village.name_with_town}"
 
 
-class PairingReport(models.Model):
+class PairingReport(Model):
     """The paired side's monthly progress report (DESIGN.md 2)."""
 
     pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="reports")

@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from checklists.models import Attachment
+from config.models import Model
 from organizations.models import Organization, Person, Post
 from supervision.models import Admonishment, Problem
 
@@ -60,7 +61,7 @@ MAX_GRADES = 4
 DIMENSIONS = ["德", "能", "勤", "绩", "廉"]
 
 
-class ReviewSession(models.Model):
+class ReviewSession(Model):
     """A 述职评议 of one year, run by an organizer (the city, a county or a town)."""
 
     year = models.PositiveSmallIntegerField(_("year"))
@@ -133,7 +134,7 @@ class ReviewSession(models.Model):
         return self.state in {State.PREPARING, State.PRE_CHECK}
 
 
-class Venue(models.Model):
+class Venue(Model):
     """会场: where reportees report and raters rate (Suixi rates each cadre at the town and
     again in the village: two venues)."""
 
@@ -166,7 +167,7 @@ class Venue(models.Model):
         return self.name
 
 
-class RaterGroup(models.Model):
+class RaterGroup(Model):
     """A group of raters at a venue, with its weight and the number expected to rate."""
 
     SUGGESTED = ["上级领导", "镇领导班子", "镇干部", "下级书记", "党员", "两代表一委员", "村民代表", "群众"]
@@ -205,7 +206,7 @@ class Verdict(models.TextChoices):
     INCONSISTENT = "inconsistent", _("inconsistent with the records")
 
 
-class Reportee(models.Model):
+class Reportee(Model):
     """A person who reports (述职), with the written report, the pre-report check (述前考核)
     and the superior's comments (点评)."""
 
@@ -269,7 +270,7 @@ class Reportee(models.Model):
 # --- phone ballots ---------------------------------------------------------------------------
 
 
-class CodeBatch(models.Model):
+class CodeBatch(Model):
     """One printing of one-time codes for a venue and group. The codes themselves are shown
     once, on the printed slips, and stored only as keyed hashes."""
 
@@ -293,7 +294,7 @@ class CodeBatch(models.Model):
         return f"{self.group} · {self.count}"
 
 
-class BallotCode(models.Model):
+class BallotCode(Model):
     """A one-time code as its keyed hash (HMAC-SHA256), and whether it has been used. No time,
     no user, no link to the ballot it produced."""
 
@@ -309,7 +310,7 @@ class BallotCode(models.Model):
         return str(self.batch)
 
 
-class Ballot(models.Model):
+class Ballot(Model):
     """One rater's ballot: venue, group, the day, a random id. Nothing else, by design."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -326,7 +327,7 @@ class Ballot(models.Model):
         return f"{self.group} · {self.cast_on}"
 
 
-class BallotAnswer(models.Model):
+class BallotAnswer(Model):
     """A ballot's rating of one reportee: a grade (index into the session's grade set, best = 0)
     and its points, or abstention (弃权: both empty). The group is copied from the ballot so that
     results are one pass over the answers."""
@@ -358,7 +359,7 @@ class BallotAnswer(models.Model):
         return f"{self.group} · {self.reportee_id}"
 
 
-class PaperEntry(models.Model):
+class PaperEntry(Model):
     """One teller's count of a group's paper ballots (计票), entered twice by two people: the
     tally is accepted only when both entries agree. counts = {reportee id: [grade 0, …, grade 3,
     abstained, score sum]} (the score sum for score ballots only)."""
@@ -395,7 +396,7 @@ class PaperEntry(models.Model):
         return f"{self.group} · {self.number} · {self.teller}"
 
 
-class PaperTally(models.Model):
+class PaperTally(Model):
     """A group's paper count once both entries agreed; its lines are what results read."""
 
     group = models.OneToOneField(
@@ -417,7 +418,7 @@ class PaperTally(models.Model):
         return str(self.group)
 
 
-class PaperTallyLine(models.Model):
+class PaperTallyLine(Model):
     tally = models.ForeignKey(PaperTally, verbose_name=_("paper tally"), on_delete=models.CASCADE, related_name="lines")
     reportee = models.ForeignKey(Reportee, verbose_name=_("reportee"), on_delete=models.PROTECT, related_name="+")
     grade_0 = models.PositiveIntegerField(default=0)
@@ -438,7 +439,7 @@ class PaperTallyLine(models.Model):
         return f"{self.tally} · {self.reportee_id}"
 
 
-class GroupResult(models.Model):
+class GroupResult(Model):
     """A reportee's result in one rater group: ballots that rated, the grade distribution,
     the mean score, and whether the group counted (quorum)."""
 
@@ -475,7 +476,7 @@ class Outcome(models.TextChoices):
     NO_BALLOTS = "no_ballots", _("no ballot rated")
 
 
-class ReviewResult(models.Model):
+class ReviewResult(Model):
     reportee = models.OneToOneField(
         Reportee, verbose_name=_("reportee"), on_delete=models.CASCADE, related_name="result"
     )
@@ -510,7 +511,7 @@ class ConsequenceStatus(models.TextChoices):
     DONE = "done", _("carried out")
 
 
-class Consequence(models.Model):
+class Consequence(Model):
     """结果运用: recommended by the platform from a final grade, decided by the party committee,
     tracked until done; each linked to the result that caused it."""
 
@@ -563,7 +564,7 @@ class Consequence(models.Model):
         return f"{self.person} · {self.get_kind_display()}"
 
 
-class PastResult(models.Model):
+class PastResult(Model):
     """A final grade from an earlier year, imported from the 历年测评结果 sheet (or typed), so
     that "不称职 two years running" can be seen for years before the platform."""
 

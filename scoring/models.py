@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from checklists.models import Attachment, ChecklistItem, ChecklistTemplate
+from config.models import Model
 from organizations.models import Organization, Person
 
 ZERO = Decimal(0)
@@ -44,7 +45,7 @@ COMPONENT_LABELS = {
 }
 
 
-class Scheme(models.Model):
+class Scheme(Model):
     """考核方案 for a year and a peer group. Components on 0–100 with weights summing to 100; a
     component with no data for an organization is left out and the other weights scaled up."""
 
@@ -162,7 +163,7 @@ class Scheme(models.Model):
         return self.state in {SchemeState.DRAFT, SchemeState.SCORING}
 
 
-class SchemeMember(models.Model):
+class SchemeMember(Model):
     """An organization of the peer group (for a project evaluation: the project's organization)."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="members")
@@ -188,7 +189,7 @@ class SchemeMember(models.Model):
         return self.organization.name_with_town
 
 
-class Indicator(models.Model):
+class Indicator(Model):
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="indicators")
     code = models.CharField(_("indicator code"), max_length=20)
     name = models.CharField(_("indicator"), max_length=100)
@@ -216,7 +217,7 @@ class Indicator(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Panel(models.Model):
+class Panel(Model):
     """A panel of judges (大评委团) with the organizations it scores."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="panels")
@@ -240,7 +241,7 @@ class SheetStatus(models.TextChoices):
     SUBMITTED = "submitted", pgettext_lazy("judge's sheet", "submitted")
 
 
-class JudgeSheet(models.Model):
+class JudgeSheet(Model):
     """What one judge scores of one organization: a score per indicator, saved as typed and
     locked once submitted (staff can reopen it, with a reason)."""
 
@@ -272,7 +273,7 @@ class JudgeSheet(models.Model):
         return f"{self.judge} · {self.organization.name_with_town}"
 
 
-class JudgeScore(models.Model):
+class JudgeScore(Model):
     sheet = models.ForeignKey(
         JudgeSheet, verbose_name=_("judge's sheet"), on_delete=models.CASCADE, related_name="scores"
     )
@@ -298,7 +299,7 @@ class JudgeScore(models.Model):
 QUARTERS = [(1, _("first quarter")), (2, _("second quarter")), (3, _("third quarter")), (4, _("fourth quarter"))]
 
 
-class QuarterlyScore(models.Model):
+class QuarterlyScore(Model):
     """平时考核: an organization's score for a quarter (0–100); the year-end scheme reads the mean
     of the quarters held ("改变一锤定音")."""
 
@@ -343,7 +344,7 @@ class DeductionSource(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Deduction(models.Model):
+class Deduction(Model):
     """A deduction entered by hand (other sources are read from supervision and checklists)."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="deductions")
@@ -374,7 +375,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class AggregationRun(models.Model):
+class AggregationRun(Model):
     """One year-end aggregation of a scheme, with its progress; one at a time per scheme."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="runs")
@@ -402,7 +403,7 @@ class AggregationRun(models.Model):
         return f"{self.scheme} · {self.get_status_display()}"
 
 
-class SchemeResult(models.Model):
+class SchemeResult(Model):
     """An organization's year-end result: components, deductions, total, rank and grade."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="results")
@@ -431,7 +432,7 @@ class SchemeResult(models.Model):
         return f"{self.organization.name_with_town} · {self.total}"
 
 
-class ResultDeduction(models.Model):
+class ResultDeduction(Model):
     """Each deduction behind a result, with its document, for the explanation page."""
 
     result = models.ForeignKey(
@@ -456,7 +457,7 @@ class AppealStatus(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class Appeal(models.Model):
+class Appeal(Model):
     """申诉 during the announcement: filed by the organization's secretary, resolved by staff."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="appeals")
@@ -510,7 +511,7 @@ class ProjectStatus(models.TextChoices):
     NOT_ACCEPTED = "not_accepted", _("not accepted")
 
 
-class Project(models.Model):
+class Project(Model):
     """书记项目: the secretary's 立项书, reviewed (切口小、有难度、示范强、能落实) into the project
     library and the secretary's checklist; "年初建账、年中查账、年底交账"; acceptance (验收)."""
 
@@ -590,7 +591,7 @@ class ProjectStage(models.TextChoices):
     CLOSING = "closing", _("hand in the account at year end (年底交账)")
 
 
-class ProjectReport(models.Model):
+class ProjectReport(Model):
     project = models.ForeignKey(
         Project, verbose_name=_("secretary project"), on_delete=models.CASCADE, related_name="reports"
     )
@@ -612,7 +613,7 @@ class ProjectReport(models.Model):
         return f"{self.project} · {self.get_stage_display()}"
 
 
-class Grant(models.Model):
+class Grant(Model):
     """专项党费 support for a project selected in a competitive evaluation."""
 
     project = models.OneToOneField(
@@ -639,7 +640,7 @@ class Grant(models.Model):
         return f"{self.project} · {self.amount}"
 
 
-class Spending(models.Model):
+class Spending(Model):
     """What a grant was spent on; never more than the grant in all."""
 
     grant = models.ForeignKey(Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="spendings")

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.models import Model
 
-class ImportJob(models.Model):
+
+class ImportJob(Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("uploaded")
         CHECKING = "checking", _("checking")
@@ -69,7 +71,7 @@ class ImportJob(models.Model):
         return sum(error.get("count", 1) for error in self.errors) < self.error_count
 
 
-class ExportJob(models.Model):
+class ExportJob(Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
         RUNNING = "running", _("exporting")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from checklists.models import Attachment, ChecklistItem
+from config.models import Model
 from organizations.models import Organization, Person
 
 
@@ -64,7 +65,7 @@ TRANSITIONS = {
 }
 
 
-class Problem(models.Model):
+class Problem(Model):
     """A problem in the 《存在问题台账》. Its status moves only through supervision.services."""
 
     organization = models.ForeignKey(
@@ -162,7 +163,7 @@ class Problem(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class RectificationPlan(models.Model):
+class RectificationPlan(Model):
     """整改方案: measures, who, by when."""
 
     problem = models.OneToOneField(Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="plan")
@@ -183,7 +184,7 @@ class RectificationPlan(models.Model):
         return f"{self.problem} · {self.person}"
 
 
-class RectificationRecord(models.Model):
+class RectificationRecord(Model):
     """A line of the 《问题整改台账》: progress and evidence."""
 
     problem = models.ForeignKey(Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="records")
@@ -207,7 +208,7 @@ class RectificationRecord(models.Model):
         return f"{self.date} {self.content[:30]}"
 
 
-class ClosingRequest(models.Model):
+class ClosingRequest(Model):
     """销号申请 with its rectification report, and the check by staff above."""
 
     problem = models.ForeignKey(
@@ -251,7 +252,7 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class Extension(models.Model):
+class Extension(Model):
     """An extension requested before or after the deadline, decided by staff above."""
 
     problem = models.ForeignKey(Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="extensions")
@@ -303,7 +304,7 @@ class Extension(models.Model):
         return f"{self.problem} → {self.requested_deadline}"
 
 
-class Admonishment(models.Model):
+class Admonishment(Model):
     """约谈 (诫勉 when staff so decide) recommended for a secretary: the one in post on the day an
     extended deadline was missed (DESIGN.md 4), or one rated 不称职 in a review (DESIGN.md 6,
     recorded by the reviews app without any extension as its cause). The platform records, it
@@ -381,7 +382,7 @@ class FollowUpMethod(models.TextChoices):
     MEETING = "meeting", _("discussion meeting")
 
 
-class FollowUp(models.Model):
+class FollowUp(Model):
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="follow_ups"
     )
@@ -414,7 +415,7 @@ class FollowUp(models.Model):
         return f"{self.date} {self.get_method_display()} · {self.organization.name_with_town}"
 
 
-class UnannouncedSample(models.Model):
+class UnannouncedSample(Model):
     """A random sample of organizations for unannounced visits. The seed and the population
     are kept so that anyone can draw the same sample again and check it."""
 
@@ -450,7 +451,7 @@ class Aspect(models.TextChoices):
     SOLVED = "solved", _("Were the hot issues solved?")
 
 
-class SupervisionVisit(models.Model):
+class SupervisionVisit(Model):
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="supervision_visits"
     )
@@ -472,7 +473,7 @@ class SupervisionVisit(models.Model):
         return f"{self.date} · {self.organization.name_with_town}"
 
 
-class Notice(models.Model):
+class Notice(Model):
     """通报: an official notice numbered like 吴组通字〔2017〕3号 (hexagonal brackets, no zero
     padding), naming organizations and persons with points for their year-end deduction."""
 
@@ -510,7 +511,7 @@ class Notice(models.Model):
         return f"{self.prefix}〔{self.year}〕{self.sequence}号"
 
 
-class NoticeEntry(models.Model):
+class NoticeEntry(Model):
     """One organization or person named in a notice, with the points scoring deducts."""
 
     notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="entries")
