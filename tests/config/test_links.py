@@ -62,14 +62,31 @@ def test_the_site_has_no_converter_of_its_own():
     assert used <= {IntConverter, StringConverter, SlugConverter, PathConverter}, used
 
 
+ARGUMENT_SETS = [
+    lambda arity: [7] * arity,
+    lambda arity: list(range(arity)),
+    lambda arity: [123456789012 + n for n in range(arity)],
+    lambda arity: ["SCX0001"] * arity,  # plain codes, where a pattern may want an int
+    lambda arity: [f"a-b_{n}" for n in range(arity)],
+    lambda arity: ["12"] * arity,  # digits as a str: an int pattern takes them too
+    lambda arity: [n if n % 2 else f"C{n}" for n in range(arity)],  # ids and codes mixed
+]
+
+
 @pytest.mark.parametrize(("name", "arity"), NAMED)
 def test_every_named_url_is_linked_as_reverse_links_it(name, arity):
-    for ids in ([7] * arity, list(range(arity)), [123456789012 + n for n in range(arity)]):
-        assert _outcome(link, name, *ids) == _outcome(reverse, name, args=ids), ids
+    for arguments in ARGUMENT_SETS:
+        args = arguments(arity)
+        assert _outcome(link, name, *args) == _outcome(reverse, name, args=args), args
 
 
 def test_other_arguments_go_through_reverse():
     assert link("organizations:detail", "XC01") == reverse("organizations:detail", args=["XC01"])
+    for code in ["X&1", "a b", "塘边村", "{0}", "a.b", "x%20"]:
+        assert link("organizations:detail", code) == reverse("organizations:detail", args=[code]), code
+    for code in ["", "a/b"]:
+        with pytest.raises(NoReverseMatch):
+            link("organizations:detail", code)
     with pytest.raises(NoReverseMatch):
         link("checklists:item", -1)
     with pytest.raises(NoReverseMatch):
