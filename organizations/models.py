@@ -171,6 +171,13 @@ class Organization(Model):
             return _("The organization department of the CPC %(name)s committee") % {"name": self.name}
         return self.name
 
+    @staticmethod
+    def town_name_fields(relation):
+        """What name_with_town reads of the organization at `relation` ("organization__"), for a
+        list that loads only its columns: .select_related(f"{relation}parent__parent")
+        .only(*Organization.town_name_fields(relation), …)."""
+        return [f"{relation}{up}{name}" for up in ("", "parent__", "parent__parent__") for name in ("name", "kind")]
+
     @property
     def name_with_town(self):
         """Below a town an organization is named with its town, so that the two 塘边村 of a

@@ -3,10 +3,16 @@
 import pytest
 from django.utils import timezone
 
-from organizations.models import Role
+from organizations.models import OrganizationKind, Role
 from organizations.permissions import RULES, Action, Reach, acts_anywhere, has_permission, organizations_where
 from organizations.selectors import organizations_visible
-from tests.organizations.factories import PairingFactory, PersonFactory, RoleAssignmentFactory, UserFactory
+from tests.organizations.factories import (
+    OrganizationFactory,
+    PairingFactory,
+    PersonFactory,
+    RoleAssignmentFactory,
+    UserFactory,
+)
 
 
 def test_town_secretary_sees_own_town_and_below_only(world, user_with_role):
@@ -133,6 +139,19 @@ def test_a_paired_leader_reads_the_village_through_his_account(world):
     leader = PersonFactory(organization=world.county_a, user=leader_account)
     PairingFactory(village=world.village_b1a, unit=None, leader=leader)
     assert has_permission(leader_account, Action.VIEW, world.village_b1a)
+
+
+def test_a_unit_code_with_an_underscore_pairs_only_its_own_villages(world, user_with_role):
+    """The paired units are found by their path prefix (LIKE): "_" in a code is a letter there,
+    not a wildcard that would also take the sibling UX1's pairing."""
+    unit = OrganizationFactory(code="U_1", parent=world.county_a, kind=OrganizationKind.COUNTY_DEPARTMENT)
+    sibling = OrganizationFactory(code="UX1", parent=world.county_a, kind=OrganizationKind.COUNTY_DEPARTMENT)
+    PairingFactory(village=world.village_b1a, unit=unit)
+    PairingFactory(village=world.village_a2a, unit=sibling)
+    secretary = user_with_role(Role.SECRETARY, unit)
+    visible = set(organizations_visible(secretary).values_list("code", flat=True))
+    assert visible == {"U_1", world.village_b1a.code}
+    assert not has_permission(secretary, Action.VIEW, world.village_a2a)
 
 
 def test_an_inactive_account_has_no_powers(world, user_with_role):
