@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization, RoleAssignment
-from organizations.permissions import Action, organizations_where
+from organizations.permissions import Action, organizations_where, top_organization
 from organizations.selectors import history_timeline
 from organizations.subtree import child_code, children_rolled_up, children_with_rollup, rollup_by_child, within
 
@@ -616,7 +616,7 @@ def checklists_of(organization):
 
 def first_visible_root(user):
     """The topmost organization the user sees (the page to start from), or None."""
-    return organizations_where(user, Action.VIEW).order_by("path").first()
+    return top_organization(user, Action.VIEW)
 
 
 # --- what a home page counts, and the lists its counts open ---------------------------------

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.models import Organization, PartyType
-from organizations.permissions import Action, acts_anywhere, organizations_where
+from organizations.permissions import Action, acts_anywhere, top_organization
 from organizations.sheets import PARTY_TYPE_LABEL_OF, PARTY_TYPE_LABELS
 from spreadsheets.reading import cell_text
 from spreadsheets.registry import Column, SheetImporter, SheetPlan
@@ -71,7 +71,7 @@ class ChecklistSheet(SheetImporter):
         """The importer's own organization: the top-most one where they write templates."""
         if user is None:
             return Organization.objects.filter(parent__isnull=True).order_by("path").first()
-        return organizations_where(user, Action.CREATE_TEMPLATE).order_by("path").first()
+        return top_organization(user, Action.CREATE_TEMPLATE)
 
     def plan(self, rows, context):
         plan = SheetPlan(self.name)

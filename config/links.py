@@ -42,8 +42,7 @@ def _pattern(urlconf, prefix, current_app, name, kinds):
     CODE each), or None when reverse() with placeholders fails or does not write each of them
     once, verbatim."""
     placeholders = [
-        str(PLACEHOLDER + n) if kind == ID else CODE_PLACEHOLDER.format(PLACEHOLDER + n)
-        for n, kind in enumerate(kinds)
+        str(PLACEHOLDER + n) if kind == ID else CODE_PLACEHOLDER.format(PLACEHOLDER + n) for n, kind in enumerate(kinds)
     ]
     try:
         url = reverse(name, urlconf=urlconf, args=placeholders, current_app=current_app)

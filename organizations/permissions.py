@@ -338,10 +338,49 @@ def acts_anywhere(user, action):
     if not user.is_authenticated or not user.is_active:
         return False
     rule = RULES[action]
-    if rule.reach is Reach.ABOVE or (user.is_superuser and action in SUPERUSER_ACTIONS):
+    if user.is_superuser and action in SUPERUSER_ACTIONS:
         return organizations_where(user, action).exists()
     role_paths = _role_paths(user, rule.roles)
+    if rule.reach is Reach.ABOVE:
+        return _anything_below(role_paths)
     return bool(role_paths) or (action is Action.VIEW and bool(_paired_village_ids(user, role_paths)))
+
+
+def _anything_below(role_paths):
+    """Whether an organization lies strictly below one of the paths: asked once a request for
+    each set of paths, however many ABOVE actions a page offers (a county's staff approve,
+    review, decide … with the same roles)."""
+    memo = _role_paths_memo.get()
+    key = ("below", tuple(role_paths))
+    if memo is not None and key in memo:
+        return memo[key]
+    below = bool(role_paths) and Organization.objects.filter(_subtree_filter(role_paths, strict=True)).exists()
+    if memo is not None:
+        memo[key] = below
+    return below
+
+
+def top_organization(user, action):
+    """organizations_where(user, action).order_by("path").first(), the organization a page opens
+    on when none is asked for, from the roles a web request has read: no query of its own there
+    when the rule's reach holds the role's own organization (the top of each role's subtree is
+    its organization) and no village is paired. Paths compare character by character, as the
+    database's C collation orders them."""
+    rule = RULES[action]
+    if (
+        _role_paths_memo.get() is None
+        or not user.is_authenticated
+        or not user.is_active
+        or rule.reach is Reach.ABOVE
+        or (user.is_superuser and action in SUPERUSER_ACTIONS)
+    ):
+        return organizations_where(user, action).order_by("path").first()
+    candidates = [a.organization for a in role_assignments_of(user) if a.role in rule.roles]
+    if action is Action.VIEW:
+        paired = _paired_village_ids(user, _role_paths(user, rule.roles))
+        if paired:
+            candidates += Organization.objects.filter(pk__in=paired)
+    return min(candidates, key=lambda organization: organization.path, default=None)
 
 
 def require_permission(user, action, organization):

@@ -21,8 +21,13 @@ def organizations_visible(user):
 
 
 def organization_get_visible(user, code):
-    """The organization with this code if the user may see it, else None."""
-    return organizations_visible(user).filter(code=code).first()
+    """The organization with this code if the user may see it, else None: read by its code and
+    checked against the roles the request has read (has_permission), without the scope's
+    condition to compile into the statement."""
+    organization = Organization.objects.filter(code=code).first()
+    if organization is None or not has_permission(user, Action.VIEW, organization):
+        return None
+    return organization
 
 
 def organization_roots(user):

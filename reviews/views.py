@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.forms import form_attempt
 from organizations.models import Organization
-from organizations.permissions import Action, acts_anywhere, organizations_where
+from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
 from organizations.selectors import organization_get_visible
 
 from . import selectors, services
@@ -555,7 +555,7 @@ def barred(request):
     organization = organization_get_visible(request.user, code) if code else None
     scope = organizations_where(request.user, Action.READ_REVIEW_RESULTS)
     if organization is None:
-        organization = scope.order_by("path").first()
+        organization = top_organization(request.user, Action.READ_REVIEW_RESULTS)
     if organization is None or not scope.filter(pk=organization.pk).exists():
         raise PermissionDenied
     year = _year(request)
@@ -572,7 +572,7 @@ def shares(request):
     code = request.GET.get("org")
     organization = organization_get_visible(request.user, code) if code else None
     if organization is None:
-        organization = organizations_where(request.user, Action.READ_REVIEW_RESULTS).order_by("path").first()
+        organization = top_organization(request.user, Action.READ_REVIEW_RESULTS)
     if organization is None:
         raise PermissionDenied
     year = _year(request)

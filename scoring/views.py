@@ -14,7 +14,7 @@ from checklists.models import ChecklistTemplate
 from organizations.forms import form_attempt
 from organizations.listing import page_of
 from organizations.models import Organization, Role, User
-from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where
+from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, top_organization
 from spreadsheets.forms import UploadForm
 from spreadsheets.services import import_job_create
 
@@ -691,7 +691,7 @@ def projects(request):
         "may_file": filing.exists(),
         "may_evaluate": acts_anywhere(request.user, Action.SET_UP_ASSESSMENT),
         # The library of the whole area is exported from its top organization.
-        "export_root": organizations_where(request.user, Action.SET_UP_ASSESSMENT).order_by("path").first(),
+        "export_root": top_organization(request.user, Action.SET_UP_ASSESSMENT),
     }
     return render(request, "scoring/projects.html", context)
 
@@ -814,7 +814,7 @@ def project_detail(request, pk):
 @login_required
 def evaluation_create(request):
     scope = organizations_where(request.user, Action.SET_UP_ASSESSMENT)
-    owner = scope.order_by("path").first()
+    owner = top_organization(request.user, Action.SET_UP_ASSESSMENT)
     if owner is None:
         raise PermissionDenied
     year = _year(request)

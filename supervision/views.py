@@ -12,7 +12,7 @@ from checklists.models import Attachment
 from organizations.forms import form_attempt as _attempt
 from organizations.listing import page_of
 from organizations.models import OrganizationKind
-from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where
+from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, top_organization
 from organizations.selectors import organization_ancestors, organization_get_visible
 
 from . import selectors, services
@@ -46,7 +46,7 @@ def _root(request):
     code = request.GET.get("org")
     organization = organization_get_visible(request.user, code) if code else None
     if organization is None:
-        organization = organizations_where(request.user, Action.VIEW).order_by("path").first()
+        organization = top_organization(request.user, Action.VIEW)
         if organization is None:
             raise PermissionDenied
     return organization
@@ -336,7 +336,7 @@ def admonishments(request):
             "rows": rows,
             "page": page,
             "filter": filterset,
-            "export_root": filterset.form.cleaned_data.get("org") or scope.order_by("path").first(),
+            "export_root": filterset.form.cleaned_data.get("org") or top_organization(request.user, Action.VIEW),
             "export_filters": filterset.query_string(),
             "form": form,
             "may_decide": may_decide,

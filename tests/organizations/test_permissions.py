@@ -4,7 +4,15 @@ import pytest
 from django.utils import timezone
 
 from organizations.models import OrganizationKind, Role
-from organizations.permissions import RULES, Action, Reach, acts_anywhere, has_permission, organizations_where
+from organizations.permissions import (
+    RULES,
+    Action,
+    Reach,
+    acts_anywhere,
+    has_permission,
+    organizations_where,
+    top_organization,
+)
 from organizations.selectors import organizations_visible
 from tests.organizations.factories import (
     OrganizationFactory,
@@ -154,6 +162,50 @@ def test_a_unit_code_with_an_underscore_pairs_only_its_own_villages(world, user_
     assert not has_permission(secretary, Action.VIEW, world.village_a2a)
 
 
+def test_a_request_asks_once_whether_anything_lies_below_the_roles_of_the_above_actions(world, user_with_role):
+    """Approving, reviewing, deciding … (Reach.ABOVE) are offered when something lies below the
+    user's roles: with the same roles, one question a request for all of them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.permissions import role_paths_remembered
+
+    staff = user_with_role(Role.STAFF, world.county_a)
+    village_staff = user_with_role(Role.STAFF, world.village_a1a)
+    above = [action for action, rule in RULES.items() if rule.reach is Reach.ABOVE and Role.STAFF in rule.roles]
+    assert len(above) >= 3
+    for user, expected in [(staff, True), (village_staff, False)]:
+        with role_paths_remembered():
+            acts_anywhere(user, Action.VIEW)  # the request reads the roles
+            with CaptureQueriesContext(connection) as asked:
+                answers = {acts_anywhere(user, action) for action in above}
+        assert answers == {expected}
+        assert len(asked) == 1
+
+
+def test_an_organization_by_its_code_only_where_the_user_sees_it(world, user_with_role, django_user_model):
+    from organizations.models import Organization
+    from organizations.selectors import organization_get_visible
+
+    leader_account = UserFactory()
+    PairingFactory(
+        village=world.village_b1a, unit=None, leader=PersonFactory(organization=world.city, user=leader_account)
+    )
+    users = [
+        user_with_role(Role.SECRETARY, world.town_a1),
+        user_with_role(Role.STAFF, world.county_b),
+        user_with_role(Role.STAFF, world.county_a, is_active=False),
+        leader_account,
+        django_user_model.objects.create_superuser(username="超级", password="x"),
+    ]
+    for user in users:
+        visible = set(organizations_where(user, Action.VIEW))
+        for organization in Organization.objects.all():
+            found = organization_get_visible(user, organization.code)
+            assert found == (organization if organization in visible else None), (user.username, organization.code)
+        assert organization_get_visible(user, "no-such-code") is None
+
+
 def test_an_inactive_account_has_no_powers(world, user_with_role):
     staff = user_with_role(Role.STAFF, world.county_a, is_active=False)
     assert not organizations_visible(staff).exists()
@@ -278,7 +330,8 @@ def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more
 ):
     """has_permission works from the role paths and paired villages that a request reads once;
     for every action, each role at each level, several roles, pairings by unit and by leader,
-    an old pairing, a superuser and an inactive account, it answers as the one scoping rule."""
+    an old pairing, a superuser and an inactive account, it answers as the one scoping rule
+    (and so do acts_anywhere and top_organization)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -313,11 +366,18 @@ def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more
                     granted = {o.pk for o in organizations if has_permission(user, action, o)}
                 with CaptureQueriesContext(connection) as asked_anywhere:
                     anywhere = acts_anywhere(user, action)
+                with CaptureQueriesContext(connection) as asked_top:
+                    top = top_organization(user, action)
             assert granted == expected, (user.username, action)
             assert len(asked) == 0
             assert anywhere == bool(expected), (user.username, action)
+            assert top == organizations_where(user, action).order_by("path").first(), (user.username, action)
             if RULES[action].reach is not Reach.ABOVE and not user.is_superuser:
                 assert len(asked_anywhere) == 0
+                # the paired villages themselves, where some are paired with the user
+                assert len(asked_top) <= (1 if action is Action.VIEW else 0)
+            else:
+                assert len(asked_anywhere) <= 1
 
 
 def test_a_request_reads_every_role_of_the_user_once_whatever_the_actions_asked(world, user_with_role):
