@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization, RoleAssignment
-from organizations.permissions import Action, organizations_where, top_organization
+from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
 from organizations.selectors import history_timeline
 from organizations.subtree import child_code, children_rolled_up, children_with_rollup, rollup_by_child, within
 
@@ -220,9 +220,8 @@ def review_scope(user):
     """(organizations whose records wait for the user, whether the user reviews them): staff
     and clerks above review; a secretary or leader reads what waits below his organizations
     (a town secretary sees his villages' queue, DESIGN.md 1) without acting on it."""
-    acting = organizations_where(user, Action.APPROVE_RECORD)
-    if acting.exists():
-        return acting, True
+    if acts_anywhere(user, Action.APPROVE_RECORD):  # once a request (the roles it has read)
+        return organizations_where(user, Action.APPROVE_RECORD), True
     below = organizations_where(user, Action.VIEW).exclude(
         pk__in=RoleAssignment.objects.filter(user=user).values("organization")
     )

@@ -497,7 +497,7 @@ def _area(request):
 @login_required
 def review_queue(request):
     scope, acting = selectors.review_scope(request.user)
-    if not scope.exists():
+    if not acting and not scope.exists():
         raise PermissionDenied
     organization = _area(request) if request.GET.get("org") else None
     visible = organizations_where(request.user, Action.VIEW)
