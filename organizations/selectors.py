@@ -161,11 +161,10 @@ def history_timeline(streams, *, limit=30):
     """The operation log as "who did what, when": the newest history rows of several
     querysets of historical records, merged newest first. Other apps build their timelines
     (checklists, items, entries, problems) with it. A fixed number of queries whatever the
-    rows: each row's previous record and the many-to-many rows both are compared on are
-    loaded for all rows at once (simple-history's prev_record and diff_against ask them per row)."""
-    newest = [
-        _with_previous(stream).select_related("history_user").order_by("-history_date")[:limit] for stream in streams
-    ]
+    rows: each changed row's previous record and the many-to-many rows both are compared on
+    are loaded for all rows of a model at once (simple-history's prev_record and diff_against
+    ask them per row)."""
+    newest = [stream.select_related("history_user").order_by("-history_date")[:limit] for stream in streams]
     rows = list(islice(merge(*newest, key=lambda row: row.history_date, reverse=True), limit))
     instances = [row.instance for row in rows]  # each access builds a new instance
     _load_related(instances)
@@ -173,13 +172,30 @@ def history_timeline(streams, *, limit=30):
     return [_timeline_entry(row, instance, changed) for row, instance in zip(rows, instances, strict=True)]
 
 
-def _with_previous(stream):
-    """The stream with each row's previous history_id (prev_record's: the object's last row
-    before it)."""
-    earlier = stream.model._default_manager.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
-    return stream.annotate(
-        previous_history_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1])
+def _previous_rows(model, rows):
+    """{history_id: the object's history row just before it} for the rows (prev_record's: the
+    object's last row before it, the later history_id first on the same date), in one query:
+    the rows that are the previous of one of them; each row then takes the latest of those
+    before it. Asked only for the models whose rows record a change, so that a stream's own
+    statement carries no subquery to compile (a timeline reads five or more streams)."""
+    manager = model._default_manager
+    earlier = manager.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+    previous_ids = (
+        manager.filter(history_id__in=[row.history_id for row in rows])
+        .annotate(
+            previous_history_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1])
+        )
+        .values("previous_history_id")
     )
+    of_object = {}
+    for candidate in manager.filter(history_id__in=previous_ids):
+        of_object.setdefault(candidate.id, []).append(candidate)
+    previous = {}
+    for row in rows:
+        before = [candidate for candidate in of_object.get(row.id, []) if candidate.history_date < row.history_date]
+        if before:
+            previous[row.history_id] = max(before, key=lambda candidate: (candidate.history_date, candidate.history_id))
+    return previous
 
 
 def _changed_fields(rows):
@@ -189,18 +205,19 @@ def _changed_fields(rows):
     many-to-many field."""
     by_model = {}
     for row in rows:
-        if row.history_type == "~" and row.previous_history_id is not None:
+        if row.history_type == "~":
             by_model.setdefault(type(row), []).append(row)
     changed = {}
     for model, changed_rows in by_model.items():
-        previous = model._default_manager.in_bulk(
-            [row.previous_history_id for row in changed_rows], field_name="history_id"
-        )
+        previous = _previous_rows(model, changed_rows)
+        changed_rows = [row for row in changed_rows if row.history_id in previous]
+        if not changed_rows:
+            continue
+        for row in changed_rows:
+            row.previous_history_id = previous[row.history_id].history_id
         m2m = {field.name: _m2m_rows(model, field, changed_rows) for field in model._history_m2m_fields}
         for row in changed_rows:
-            before = previous.get(row.previous_history_id)
-            if before is None:
-                continue
+            before = previous[row.history_id]
             fields = {field.name for field in before.tracked_fields if field.editable} - set(m2m)
             old, new = model_to_dict(before, fields=fields), model_to_dict(row, fields=fields)
             names = [name for name in fields if old[name] != new[name]]
