@@ -383,6 +383,29 @@ def top_organization(user, action):
     return min(candidates, key=lambda organization: organization.path, default=None)
 
 
+def viewed_tops(user):
+    """The ids of the organizations the user sees whose parent they do not see (the roots of
+    their org tree), from the roles and paired villages a web request has read: a query only
+    for the paired villages' paths. None outside a request and for a superuser (ask the
+    database)."""
+    if _role_paths_memo.get() is None or user.is_superuser:
+        return None
+    if not user.is_authenticated or not user.is_active:
+        return []
+    rule = RULES[Action.VIEW]
+    role_paths = _role_paths(user, rule.roles)
+    paired = set(_paired_village_ids(user, role_paths))
+    candidates = [a.organization for a in role_assignments_of(user) if a.role in rule.roles]
+    if paired:
+        candidates += Organization.objects.filter(pk__in=paired)
+
+    def parent_seen(organization):
+        parent_path = organization.ancestor_paths()[-1]
+        return organization.parent_id in paired or _reaches(parent_path, role_paths, Reach.SUBTREE)
+
+    return sorted({o.pk for o in candidates if o.parent_id is None or not parent_seen(o)})
+
+
 def require_permission(user, action, organization):
     if not has_permission(user, action, organization):
         raise PermissionDenied

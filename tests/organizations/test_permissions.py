@@ -331,18 +331,20 @@ def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more
     """has_permission works from the role paths and paired villages that a request reads once;
     for every action, each role at each level, several roles, pairings by unit and by leader,
     an old pairing, a superuser and an inactive account, it answers as the one scoping rule
-    (and so do acts_anywhere and top_organization)."""
+    (and so do acts_anywhere, top_organization and the roots of the org tree)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from organizations.models import Organization
     from organizations.permissions import role_paths_remembered
+    from organizations.selectors import organization_roots
 
     year = timezone.localdate().year
     places = (world.county_a, world.town_a1, world.village_a1a, world.department)
     users = [user_with_role(role, place) for role in Role for place in places]
     several = user_with_role(Role.SECRETARY, world.village_a1b)
     RoleAssignmentFactory(user=several, organization=world.town_a2, role=Role.STAFF)
+    RoleAssignmentFactory(user=several, organization=world.village_a2a, role=Role.CLERK)  # inside another
     leader_account = UserFactory()
     PairingFactory(
         village=world.village_b1a, unit=None, leader=PersonFactory(organization=world.city, user=leader_account)
@@ -358,6 +360,10 @@ def test_has_permission_says_what_organizations_where_says_and_asks_nothing_more
     ]
     organizations = list(Organization.objects.all())
     for user in users:
+        visible = organizations_where(user, Action.VIEW)
+        roots = set(visible.exclude(parent__in=visible.values("pk")))
+        with role_paths_remembered():
+            assert set(organization_roots(user)) == roots, user.username
         for action in Action:
             expected = set(organizations_where(user, action).values_list("pk", flat=True))
             with role_paths_remembered():
