@@ -7,9 +7,10 @@ README's before/after tables of the pages were measured.
     git worktree add /tmp/before <commit>                           # the same, for older code:
     .venv/bin/python benchmarks/pages.py org_tree --root /tmp/before
 
-Prints, for each page, the medians of ours and of the bare layout, their ratio, and the queries
-of one request with the time the database took for them. Run with DEBUG off, as scale.py does
-(and after `manage.py collectstatic`, which scale.py runs).
+The pages, the user and the data are this checkout's (scale.page_client); --root only changes
+whose code serves them (run `manage.py collectstatic` there first: DEBUG is off, as scale.py
+sets it). Prints, for each page, the medians of ours and of the bare layout, their ratio, and
+the queries of one request with the time the database took for them.
 """
 
 import argparse
@@ -21,14 +22,12 @@ import time
 from pathlib import Path
 
 
-def load_scale(root):
-    """benchmarks/scale.py of the checkout at `root`, with that checkout first on the path."""
-    os.chdir(root)
-    sys.path.insert(0, str(root))
-    spec = importlib.util.spec_from_file_location("scale_bench", root / "benchmarks" / "scale.py")
+def load_scale():
+    """This checkout's benchmarks/scale.py (its data and pages), as a module of its own name."""
+    spec = importlib.util.spec_from_file_location("scale_bench", Path(__file__).with_name("scale.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules["scale_bench"] = module
-    spec.loader.exec_module(module)
+    spec.loader.exec_module(module)  # sets DEBUG off, as production; imports nothing of the site
     return module
 
 
@@ -38,35 +37,20 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     options = parser.parse_args()
-    scale = load_scale(options.root.resolve())
+    scale = load_scale()
+    root = options.root.resolve()
+    os.chdir(root)
+    sys.path.insert(0, str(root))  # the site's code from the checkout timed
 
     import django
 
     django.setup()
     from django.db import connection
-    from django.shortcuts import render
-    from django.test import Client
     from django.test.utils import override_settings
-    from django.urls import include, path, reverse
     from django.utils import translation
 
-    from checklists.models import Checklist
-    from supervision.models import Problem
-
     translation.activate("zh-hans")
-    c = scale.context()
-    county = c["county"]
-    town = county.children.order_by("code").first()
-    values = {
-        "county": county.code,
-        "town_code": town.code,
-        "problem": Problem.objects.filter(organization__path__startswith=county.path).order_by("pk").first().pk,
-        "checklist": Checklist.objects.filter(organization__parent=town).order_by("pk").first().pk,
-    }
-    bare_layout = path("trivial/", lambda request: render(request, "base.html"))
-    scale.urlpatterns = [bare_layout, path("", include("config.urls"))]
-    client = Client()
-    client.force_login(c["staff"])
+    client, urls = scale.page_client()
 
     def get(url):
         response = client.get(url)
@@ -79,11 +63,7 @@ def main():
 
     with override_settings(ROOT_URLCONF="scale_bench", ALLOWED_HOSTS=["*"]):
         for name in options.pages:
-            _name, url_name, suffix = next(page for page in scale.PAGES if page[0] == name)
-            if "{" in suffix and not suffix.startswith("?"):
-                url = reverse(url_name, args=[suffix.format(**values)])
-            else:
-                url = reverse(url_name) + suffix.format(**values)
+            url = urls[name]
             for _ in range(3):  # warm-up
                 get(url)
                 get("/trivial/")

@@ -438,19 +438,21 @@ def issue_job(name, repeat):
     report(name, ours_times, floor_times, queries, checklists=ours_result[0], occurrences=ours_result[1])
 
 
-def page_job(name, repeat):
+def page_client():
+    """(a test client logged in as the first county's staff, {page name: its URL}), with
+    /trivial/ added to this module's URLs: the site's own layout (menu, account, messages) with
+    nothing in it, through the same middleware, session and login as every page. Use the URLs
+    with override_settings(ROOT_URLCONF=<this module's name>)."""
     from django.shortcuts import render
     from django.test import Client
-    from django.test.utils import override_settings
     from django.urls import include, path, reverse
 
     from checklists.models import Checklist
     from supervision.models import Problem
 
     c = context()
-    county, staff = c["county"], c["staff"]
+    county = c["county"]
     town = county.children.order_by("code").first()
-    page = next(page for page in PAGES if f"page_{page[0]}" == name)
     values = {
         "county": county.code,
         "town_code": town.code,
@@ -458,18 +460,25 @@ def page_job(name, repeat):
         "checklist": Checklist.objects.filter(organization__parent=town).order_by("pk").first().pk,
     }
     global urlpatterns
-    # The trivial page: the site's own layout (menu, account, messages) with nothing in it, through
-    # the same middleware, session and login as every page.
     urlpatterns = [path("trivial/", lambda request: render(request, "base.html")), path("", include("config.urls"))]
     client = Client()
-    client.force_login(staff)
+    client.force_login(c["staff"])
+
+    def url(url_name, suffix):
+        if "{" in suffix and not suffix.startswith("?"):
+            return reverse(url_name, args=[suffix.format(**values)], urlconf=__name__)
+        return reverse(url_name, urlconf=__name__) + suffix.format(**values)
+
+    return client, {name: url(url_name, suffix) for name, url_name, suffix in PAGES}
+
+
+def page_job(name, repeat):
+    from django.test.utils import override_settings
+
+    client, urls = page_client()
+    url = urls[name.removeprefix("page_")]
     count = max(repeat * 4, 5)
     with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"]):
-        _name, url_name, suffix = page
-        if "{" in suffix and not suffix.startswith("?"):
-            url = reverse(url_name, args=[suffix.format(**values)])
-        else:
-            url = reverse(url_name) + suffix.format(**values)
 
         def get(target):
             response = client.get(target)

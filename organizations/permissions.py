@@ -151,21 +151,29 @@ def _role_paths(user, roles):
     return list(dict.fromkeys(a.organization.path for a in role_assignments_of(user) if a.role in roles))
 
 
+def _remembered(key, compute):
+    """compute(), once a web request for each key (role_paths_remembered), each time outside one."""
+    memo = _role_paths_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def role_assignments_of(user):
     """The user's roles with their organizations (and those organizations' town and county, for
     names), in path order: read once in a web request, for the menu, the home and every scope."""
-    memo = _role_paths_memo.get()
-    key = ("assignments", user.pk)
-    if memo is not None and key in memo:
-        return list(memo[key])
-    assignments = list(
-        RoleAssignment.objects.filter(user=user)
-        .select_related("organization__parent__parent")
-        .order_by("organization__path", "role")
+    return list(
+        _remembered(
+            ("assignments", user.pk),
+            lambda: tuple(
+                RoleAssignment.objects.filter(user=user)
+                .select_related("organization__parent__parent")
+                .order_by("organization__path", "role")
+            ),
+        )
     )
-    if memo is not None:
-        memo[key] = tuple(assignments)
-    return assignments
 
 
 def _subtree_filter(paths, *, strict):
@@ -234,14 +242,7 @@ def viewable_children_sql(user, organization, alias="o"):
 
 
 def _paired_village_ids(user, role_paths):
-    memo = _role_paths_memo.get()
-    key = ("paired", user.pk, tuple(role_paths))
-    if memo is not None and key in memo:
-        return list(memo[key])
-    ids = _paired_villages(user, role_paths)
-    if memo is not None:
-        memo[key] = tuple(ids)
-    return ids
+    return list(_remembered(("paired", user.pk, tuple(role_paths)), lambda: tuple(_paired_villages(user, role_paths))))
 
 
 def _paired_villages(user, role_paths):
@@ -350,14 +351,10 @@ def _anything_below(role_paths):
     """Whether an organization lies strictly below one of the paths: asked once a request for
     each set of paths, however many ABOVE actions a page offers (a county's staff approve,
     review, decide … with the same roles)."""
-    memo = _role_paths_memo.get()
-    key = ("below", tuple(role_paths))
-    if memo is not None and key in memo:
-        return memo[key]
-    below = bool(role_paths) and Organization.objects.filter(_subtree_filter(role_paths, strict=True)).exists()
-    if memo is not None:
-        memo[key] = below
-    return below
+    return _remembered(
+        ("below", tuple(role_paths)),
+        lambda: bool(role_paths) and Organization.objects.filter(_subtree_filter(role_paths, strict=True)).exists(),
+    )
 
 
 def top_organization(user, action):
@@ -375,12 +372,7 @@ def top_organization(user, action):
         or (user.is_superuser and action in SUPERUSER_ACTIONS)
     ):
         return organizations_where(user, action).order_by("path").first()
-    candidates = [a.organization for a in role_assignments_of(user) if a.role in rule.roles]
-    if action is Action.VIEW:
-        paired = _paired_village_ids(user, _role_paths(user, rule.roles))
-        if paired:
-            candidates += Organization.objects.filter(pk__in=paired)
-    return min(candidates, key=lambda organization: organization.path, default=None)
+    return min(_tops_of_reach(user, action), key=lambda organization: organization.path, default=None)
 
 
 def viewed_tops(user):
@@ -392,18 +384,27 @@ def viewed_tops(user):
         return None
     if not user.is_authenticated or not user.is_active:
         return []
-    rule = RULES[Action.VIEW]
-    role_paths = _role_paths(user, rule.roles)
+    role_paths = _role_paths(user, RULES[Action.VIEW].roles)
     paired = set(_paired_village_ids(user, role_paths))
-    candidates = [a.organization for a in role_assignments_of(user) if a.role in rule.roles]
-    if paired:
-        candidates += Organization.objects.filter(pk__in=paired)
 
     def parent_seen(organization):
         parent_path = organization.ancestor_paths()[-1]
         return organization.parent_id in paired or _reaches(parent_path, role_paths, Reach.SUBTREE)
 
-    return sorted({o.pk for o in candidates if o.parent_id is None or not parent_seen(o)})
+    return sorted({o.pk for o in _tops_of_reach(user, Action.VIEW) if o.parent_id is None or not parent_seen(o)})
+
+
+def _tops_of_reach(user, action):
+    """The organizations of the user's roles that the action's rule counts and, for VIEW, the
+    paired villages (a query, only when some are paired): the tops of the subtrees that
+    organizations_where(user, action) joins, for a rule that reaches a role's own organization."""
+    rule = RULES[action]
+    tops = [a.organization for a in role_assignments_of(user) if a.role in rule.roles]
+    if action is Action.VIEW:
+        paired = _paired_village_ids(user, _role_paths(user, rule.roles))
+        if paired:
+            tops += Organization.objects.filter(pk__in=paired)
+    return tops
 
 
 def require_permission(user, action, organization):
