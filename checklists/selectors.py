@@ -13,11 +13,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     Max,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -26,6 +24,7 @@ from django.db.models.functions import Cast, Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from organizations.listing import count_of
 from organizations.models import Organization, RoleAssignment
 from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
 from organizations.selectors import history_timeline
@@ -147,15 +146,11 @@ def templates_readable(user):
     return (
         ChecklistTemplate.objects.filter(owner__in=organizations_where(user, Action.VIEW))
         .select_related("owner__parent__parent")
-        .annotate(item_count=_count_of(TemplateItem), checklist_count=_count_of(Checklist))
+        .annotate(
+            item_count=count_of(TemplateItem.objects.all(), "template"),
+            checklist_count=count_of(Checklist.objects.all(), "template"),
+        )
     )
-
-
-def _count_of(model):
-    """How many rows of `model` point at the template: a subquery on the template's foreign
-    key (indexed), not a join of items × checklists counted with DISTINCT."""
-    rows = model.objects.filter(template=OuterRef("pk")).order_by().values("template").annotate(n=Count("pk"))
-    return Coalesce(Subquery(rows.values("n")), 0)
 
 
 def checklists_of_template(template, user, *, today=None):
@@ -245,7 +240,7 @@ def review_queue(user, organization=None):
         .order_by("submitted_at", "pk"),
         "duty_reports": DutyReport.objects.filter(waiting)
         .select_related("organization__parent__parent", "submitted_by")
-        .annotate(record_count=Count("records"))
+        .annotate(record_count=count_of(DutyRecord.objects.all(), "report"))
         .order_by("submitted_at", "pk"),
     }
 
@@ -433,11 +428,6 @@ def completion_score(checklist, *, on):
 # adds whole numbers only (exact on SQLite's floats as on PostgreSQL's numerics); the one
 # division and the rounding happen once per checklist, in Decimal.
 PERIODS_LCM = 27720
-
-
-def _count(queryset):
-    counted = queryset.order_by().values("item").annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _hundredths(field):

@@ -1,14 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.forms import form_attempt as _attempt
-from organizations.listing import page_of
+from organizations.listing import count_of, page_of
 from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
 from organizations.subtree import within
@@ -34,6 +33,7 @@ from .models import (
     Checklist,
     ChecklistItem,
     ChecklistTemplate,
+    DutyRecord,
     DutyReport,
     LedgerEntry,
     MeetingRecord,
@@ -747,8 +747,8 @@ def _duty_index(request):
     if not visible.exists():
         raise PermissionDenied
     reports = DutyReport.objects.filter(organization__in=visible).select_related("organization__parent__parent")
-    reports = reports.annotate(record_count=Count("records")).order_by("-month", "organization__path")
-    context = {"reports": page_of(request, reports)}
+    reports = reports.annotate(record_count=count_of(DutyRecord.objects.all(), "report"))
+    context = {"reports": page_of(request, reports.order_by("-month", "organization__path"))}
     return render(request, "checklists/duty_index.html", context)
 
 

@@ -17,7 +17,8 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +31,24 @@ PER_PAGE = 50
 
 def page_of(request, queryset, *, param="page", per_page=PER_PAGE):
     """One page of the list (a number out of range gives the nearest page), with
-    `paginator.count` the total over the whole filtered list."""
-    return Paginator(queryset, per_page).get_page(request.GET.get(param))
+    `paginator.count` the total over the whole filtered list. An empty list's page holds [], so
+    that showing it does not compile the list's statement only to find it has nothing to read
+    (Django slices [0:0] and learns that the slice is empty after compiling every column and
+    join: 1.5–5 ms for each of a review queue's three empty lists)."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+    if page.paginator.count == 0:
+        page.object_list = []
+    return page
+
+
+def count_of(rows, key):
+    """An annotation: how many of `rows` have `key` (a foreign key) pointing at the row, 0 if
+    none, as a subquery on that key, which its index serves. Count("reverse relation") would
+    join the rows into the list's statement and GROUP BY every column selected: PostgreSQL took
+    2 ms to plan that for a page of names, and QuerySet.count() must then count the groups
+    (4.4 ms for a county's duty reports waiting for review, against 0.9)."""
+    counted = rows.filter(**{key: OuterRef("pk")}).order_by().values(key).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class OrganizationFilter(django_filters.Filter):

@@ -4,13 +4,13 @@ from heapq import merge
 from itertools import islice
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext
 from simple_history.utils import get_m2m_reverse_field_name
 
 from . import login_throttle
+from .listing import count_of
 from .models import Organization, Pairing, PairingReport, Person, Post, PostTitle, RoleAssignment, User
 from .permissions import Action, has_permission, organizations_where, viewed_tops
 
@@ -114,9 +114,8 @@ def pairings_of(organization, *, year=None):
     pairings = Pairing.objects.filter(Q(village=organization) | Q(unit=organization))
     if year:
         pairings = pairings.filter(year=year)
-    reports = PairingReport.objects.filter(pairing=OuterRef("pk")).order_by().values("pairing").annotate(n=Count("pk"))
     return pairings.select_related("village__parent__parent", "unit", "leader", "responsible").annotate(
-        report_count=Coalesce(Subquery(reports.values("n"), output_field=IntegerField()), 0)
+        report_count=count_of(PairingReport.objects.all(), "pairing")
     )
 
 

@@ -2,6 +2,8 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from checklists import services
@@ -135,3 +137,31 @@ def test_the_year_of_duty_records_is_on_one_page(world, people, client):
 def test_nobody_outside_reads_a_duty_record(world, people, client):
     client.force_login(people.neighbour)
     assert client.get(reverse("checklists:duty") + "?org=A1a").status_code == 404
+
+
+def test_the_review_queue_counts_a_months_duty_records_without_joining_them(world, people, client):
+    """The queue shows how many records each waiting report holds (organizations.listing.count_of):
+    a subquery per report, so that counting the reports does not join and group their records."""
+    for year, month in [(YEAR, 3), (YEAR, 4)]:
+        for day in range(1, 3 if month == 3 else 2):
+            services.duty_record_add(
+                actor=people.secretary,
+                organization=world.village_a1a,
+                date=date(year, month, day),
+                kind="heart_talk",
+                content=f"谈心谈话 {month}-{day}",
+            )
+        services.duty_report_submit(actor=people.secretary, organization=world.village_a1a, month=date(year, month, 1))
+    client.force_login(people.town_clerk)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("checklists:review"))
+    reports = page.context["duty_reports"]
+    assert reports.paginator.count == 2
+    assert [(report.month.month, report.record_count) for report in reports] == [(3, 2), (4, 1)]
+    assert "2 条记录" in page.text
+    (count,) = [
+        query["sql"]
+        for query in captured
+        if query["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "checklists_dutyreport"')
+    ]
+    assert "checklists_dutyrecord" not in count

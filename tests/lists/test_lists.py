@@ -249,6 +249,35 @@ def test_the_review_queue_counts_and_pages_beyond_200(world, staff, user_with_ro
     assert client.get(reverse("checklists:review"), {"org": "A2"}).context["meetings"].paginator.count == 0
 
 
+def test_an_empty_list_shows_its_page_without_compiling_the_list(world, staff, user_with_role, client, monkeypatch):
+    """organizations.listing.page_of: a list with nothing in it costs its count; its statement,
+    which Django would compile in full only to find the slice [0:0] empty, is not built."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def spied(compiler, *args, **kwargs):
+        if compiler.query.model is MeetingRecord:
+            compiled.append("count" if "__count" in compiler.query.annotation_select else "list")
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", spied)
+    secretary = user_with_role(Role.SECRETARY, world.village_a1a)
+    client.force_login(staff)
+
+    def meetings():
+        compiled.clear()
+        return client.get(reverse("checklists:review")).context["meetings"]
+
+    page = meetings()
+    assert (page.paginator.count, list(page), compiled) == (0, [], ["count"])
+    _meetings(world, 3, secretary)
+    page = meetings()
+    assert [meeting.topic for meeting in page] == ["支委会0", "支委会1", "支委会2"]
+    assert compiled == ["count", "list"]
+
+
 def test_meetings_and_admonishments_page_beyond_the_old_cut(world, staff, user_with_role, client):
     secretary = user_with_role(Role.SECRETARY, world.village_a1a)
     _meetings(world, 210, secretary)
