@@ -1,8 +1,6 @@
 """Every read a view or task needs from the spine, scoped to what the user may see."""
 
-from heapq import merge
-from itertools import islice
-
+from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -167,12 +165,38 @@ def history_timeline(streams, *, limit=30):
     rows: each changed row's previous record and the many-to-many rows both are compared on
     are loaded for all rows of a model at once (simple-history's prev_record and diff_against
     ask them per row)."""
-    newest = [stream.select_related("history_user").order_by("-history_date")[:limit] for stream in streams]
-    rows = list(islice(merge(*newest, key=lambda row: row.history_date, reverse=True), limit))
+    rows = _newest_rows(streams, limit)
     instances = [row.instance for row in rows]  # each access builds a new instance
     _load_related(instances)
     changed = _changed_fields(rows)
     return [_timeline_entry(row, instance, changed) for row, instance in zip(rows, instances, strict=True)]
+
+
+def _newest_rows(streams, limit):
+    """The newest `limit` history rows of the streams, newest first (on the same date, the
+    earlier stream first), with their users. Which rows they are comes from one statement over
+    all the streams, of two columns each, and each stream that has one of them is then read
+    for those rows only: a stream with none costs nothing more (before, each stream's newest
+    rows were read in full, the history table's 30 columns and the user compiled for each)."""
+    if len(streams) == 1:
+        return list(streams[0].select_related("history_user").order_by("-history_date", "-history_id")[:limit])
+    keys = []
+    for index, stream in enumerate(streams):
+        key = stream.order_by().annotate(_stream=Value(index, output_field=IntegerField()))
+        key = key.values_list("history_date", "_stream", "history_id")
+        if connection.features.supports_slicing_ordering_in_compound:  # each branch stops at `limit`
+            key = key.order_by("-history_date", "-history_id")[:limit]
+        keys.append(key)
+    newest = list(keys[0].union(*keys[1:], all=True).order_by("-history_date", "_stream", "-history_id")[:limit])
+    wanted = {}
+    for _date, index, history_id in newest:
+        wanted.setdefault(index, []).append(history_id)
+    loaded = {
+        (index, row.history_id): row
+        for index, ids in wanted.items()
+        for row in streams[index].filter(history_id__in=ids).select_related("history_user")
+    }
+    return [loaded[(index, history_id)] for _date, index, history_id in newest]
 
 
 def _previous_rows(model, rows):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from organizations import services
 from organizations.models import Organization, OrganizationKind, PartyType, Person, PostTitle, Role
-from tests.organizations.factories import UserFactory
+from tests.organizations.factories import PersonFactory, UserFactory
 
 
 def test_services_record_who_and_why(world):
@@ -94,3 +94,40 @@ def test_creating_through_the_admin_goes_through_the_service(world, client):
     created = Organization.objects.get(code="A1c")
     assert created.path == "/C/A/A1/A1c/"
     assert created.history.get().history_user == superuser
+
+
+@pytest.mark.parametrize("limit", [1, 3, 100])
+def test_a_timeline_is_the_newest_rows_of_all_its_streams_and_reads_only_the_streams_that_have_them(world, limit):
+    """history_timeline: one statement finds the newest rows over every stream (newest first; on
+    the same moment, the earlier stream first), then only the streams holding one are read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import Post
+    from organizations.selectors import history_timeline
+
+    village = world.village_a1a
+    for name in ("张三", "李四"):
+        PersonFactory(organization=village, name=name)
+    village.name = "新名村"
+    village.save()
+    streams = [
+        Person.history.filter(organization_id=village.pk),
+        Post.history.filter(organization_id=village.pk),  # nothing: never read beyond the first statement
+        Organization.history.filter(id=village.pk),
+    ]
+    ranked = sorted(
+        ((row.history_date, index, row.history_id, row) for index, stream in enumerate(streams) for row in stream),
+        key=lambda key: (-key[0].timestamp(), key[1], -key[2]),
+    )
+    expected = [(row.history_date, row.instance._meta.verbose_name, row.id) for *_key, row in ranked[:limit]]
+
+    with CaptureQueriesContext(connection) as captured:
+        entries = history_timeline(streams, limit=limit)
+
+    assert [(entry["at"], entry["model"], entry["object"].pk) for entry in entries] == expected
+    assert len(entries) == min(limit, len(ranked))
+    assert len(ranked) >= 4
+    read = [query["sql"] for query in captured if "historicalpost" in query["sql"]]
+    assert len(read) == 1
+    assert "UNION" in read[0]
