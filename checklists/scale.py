@@ -10,7 +10,7 @@ ledger entry; a few of this month's are submitted and wait for review.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from organizations.scale import COUNTY_PATH, PREFIX, analyze, insert_select
+from organizations.scale import COUNTY_PATH, PREFIX, analyze, insert_select, record_history
 
 from . import services
 from .models import Checklist as ChecklistModel
@@ -87,7 +87,13 @@ def build(spec, stdout):
         meeting_kind="ti.meeting_kind",
         position="ti.position",
     )
-    analyze(ChecklistItem)
+    scale_checklists = (
+        "SELECT c.id FROM checklists_checklist c JOIN organizations_organization o ON o.id = c.organization_id "
+        f"WHERE o.code LIKE '{PREFIX}%%'"
+    )
+    record_history(ChecklistModel, f"r.id IN ({scale_checklists})", reason="issued")
+    record_history(ChecklistItem, f"r.checklist_id IN ({scale_checklists})", reason="issued")
+    analyze(ChecklistItem, ChecklistModel.history.model, ChecklistItem.history.model)
     # Periods: monthly 1..12, quarterly 1..4 (ending in months 3, 6, 9, 12), half-yearly 1..2;
     # yearly items end on their deadline.
     insert_select(

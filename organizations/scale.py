@@ -83,6 +83,17 @@ def insert_users(from_sql, params=(), *, username, full_name):
     )
 
 
+def record_history(model, where, *, reason):
+    """The operation log's creation row ("+", by no user, with the service's `reason`) of each
+    row of `model` that `where` (SQL on its alias r) selects, written as issuing writes its rows'
+    (organizations.bulk.history_copy): the timelines of the pages benchmarked then read the rows
+    that a page of real data reads. Write `%` as `%%`."""
+    from .bulk import history_copy
+
+    table = connection.ops.quote_name(model._meta.db_table)
+    return history_copy(model, f"SELECT r.id FROM {table} r WHERE {where}", [], actor=None, reason=reason)
+
+
 def analyze(*models_):
     with connection.cursor() as cursor:
         for model in models_:
@@ -174,6 +185,12 @@ def build(spec, stdout):
         organization_id="o.id",
         role="CASE WHEN u.username LIKE 'scale-staff-%%' THEN 'staff' ELSE 'secretary' END",
     )
-    analyze(Person, Post, RoleAssignment)
+    scale_rows = f"r.organization_id IN (SELECT id FROM organizations_organization WHERE code LIKE '{PREFIX}%%')"
+    record_history(Organization, f"r.code LIKE '{PREFIX}%%'", reason="created")
+    record_history(Person, scale_rows, reason="created")
+    record_history(Post, scale_rows, reason="appointed")
+    record_history(RoleAssignment, scale_rows, reason="role assigned")
+    analyze(Person, Post, RoleAssignment, Organization.history.model, Person.history.model)
+    analyze(Post.history.model, RoleAssignment.history.model)
     accounts = User.objects.filter(username__startswith="scale-").count()
     stdout.write(f"  组织 {spec.organizations:,} 个，账号 {accounts:,} 个")

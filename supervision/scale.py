@@ -4,7 +4,7 @@ closed, some overdue."""
 
 from django.utils import timezone
 
-from organizations.scale import COUNTY_PATH, PREFIX, analyze, insert_select
+from organizations.scale import COUNTY_PATH, PREFIX, analyze, insert_select, record_history
 
 from .models import Problem
 
@@ -37,5 +37,10 @@ def build(spec, stdout):
         claimed_at=f"CASE WHEN {status} <> 'listed' THEN now() END",
         closed_at=f"CASE WHEN {status} = 'closed' THEN now() END",
     )
-    analyze(Problem)
+    record_history(
+        Problem,
+        f"r.organization_id IN (SELECT id FROM organizations_organization WHERE code LIKE '{PREFIX}%%')",
+        reason="listed",
+    )
+    analyze(Problem, Problem.history.model)
     stdout.write(f"  问题 {Problem.objects.filter(organization__code__startswith=PREFIX).count():,} 个")

@@ -50,6 +50,28 @@ def test_seed_scale_builds_a_county_that_the_selectors_read():
     towns = progress_by_child(county, staff, year=today.year, today=today)
     assert len(towns) == spec.towns
     assert all(town.due and 0 < town.done < town.due for town in towns)
+    # Each row has the creation row of its operation log, as the services write it.
+    from checklists.selectors import checklist_timeline
+    from organizations.selectors import organization_timeline
+    from supervision.selectors import problem_timeline
+
+    town = county.children.order_by("code").first()
+    from django.utils.translation import gettext
+
+    from organizations.models import Person, Post, RoleAssignment
+
+    assert {(str(entry["model"]), entry["reason"]) for entry in organization_timeline(town)} == {
+        (str(model._meta.verbose_name), gettext(reason))
+        for model, reason in [
+            (Organization, "created"),
+            (Person, "created"),
+            (Post, "appointed"),
+            (RoleAssignment, "role assigned"),
+        ]
+    }
+    problem = Problem.objects.filter(organization__path__startswith=county.path).first()
+    assert [entry["type"] for entry in problem_timeline(problem)] == ["+"]
+    assert len(checklist_timeline(sample[0], limit=100)) == 1 + 30
     # Run twice, it adds nothing.
     call_command("seed_scale", scale="county")
     assert Organization.objects.filter(code__startswith="SC").count() == spec.organizations
