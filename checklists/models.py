@@ -115,6 +115,9 @@ class ItemFields(Model):
     class Meta:
         abstract = True
 
+    # What __str__ reads beyond the row (organizations.selectors, for the timelines' names).
+    name_relations = ()
+
     def __str__(self):
         return f"{self.code} {self.title}"
 
@@ -193,6 +196,8 @@ class Checklist(Model):
             ),
         ]
 
+    name_relations = ("organization", "template")
+
     def __str__(self):
         return f"{self.organization.name_with_town} · {self.template.name}"
 
@@ -268,6 +273,8 @@ class Occurrence(Model):
         ordering = ["item", "index"]
         constraints = [models.UniqueConstraint(fields=["item", "index"], name="occurrence_unique_period")]
         indexes = [models.Index(fields=["deadline", "done_at"], name="occurrence_deadline_idx")]
+
+    name_relations = ("item",)
 
     def __str__(self):
         return f"{self.item} · {self.period_label}"
@@ -470,6 +477,8 @@ class LedgerEntry(Reviewed):
                 name="entry_one_submitted_per_occurrence",
             ),
         ]
+
+    name_relations = ("occurrence",)
 
     def __str__(self):
         return f"{self.occurrence} · {self.date}"

@@ -299,3 +299,26 @@ def test_each_item_shows_its_frequency_in_the_users_words(issued, people, client
     page = client.get(reverse("checklists:checklist", args=[issued.pk])).content.decode()
     with translation.override("zh-hans"):
         assert all(f"· {item.get_frequency_display()} ·" in page for item in items)
+
+
+def test_a_checklists_timeline_loads_what_its_names_read_and_no_more(issued, people):
+    """organizations.selectors._load_related follows each model's name_relations: the items'
+    names are their code and title, the checklist's its organization and template, an entry's
+    its occurrence and item. Every name is then written without a query, and nothing else is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from checklists.selectors import checklist_timeline
+
+    services.entry_submit(
+        actor=people.secretary, occurrence=_occurrence(issued, "Z04"), date=date(YEAR, 3, 1), content="x"
+    )
+    with CaptureQueriesContext(connection) as loading:
+        timeline = checklist_timeline(issued, limit=100)
+    with CaptureQueriesContext(connection) as naming:
+        names = {str(row["object"]) for row in timeline}
+    assert len(naming) == 0
+    assert f"{issued.organization.name_with_town} · {issued.template.name}" in names
+    assert {f"{item.code} {item.title}" for item in issued.items.all()} <= names
+    assert any(name.startswith("Z04 ") and name.endswith(f" · {YEAR}-03-01") for name in names)
+    assert not [query for query in loading if 'FROM "checklists_templateitem"' in query["sql"]]
