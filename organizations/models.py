@@ -146,6 +146,8 @@ class Organization(Model):
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="org_not_own_parent"),
         ]
 
+    name_relations = ()
+
     def __str__(self):
         return self.name
 
@@ -245,6 +247,8 @@ class Person(Model):
         ordering = ["organization__path", "name"]
         indexes = [models.Index(fields=["organization", "name"], name="person_org_name_idx")]
 
+    name_relations = ()
+
     def __str__(self):
         return self.name
 
@@ -316,6 +320,8 @@ class Post(Model):
             ),
         ]
 
+    name_relations = ("person",)
+
     def __str__(self):
         return f"{self.person} · {self.get_title_display()}"
 
@@ -354,6 +360,8 @@ class RoleAssignment(Model):
                 violation_error_message=_("This user already holds this role at this organization."),
             ),
         ]
+
+    name_relations = ("user", "organization")
 
     def __str__(self):
         return f"{self.user} · {self.organization.name_with_town} · {self.get_role_display()}"
@@ -401,6 +409,8 @@ class Pairing(Model):
             models.UniqueConstraint(fields=["year", "village", "unit"], name="pairing_unique_unit"),
             models.UniqueConstraint(fields=["year", "village", "leader"], name="pairing_unique_leader"),
         ]
+
+    name_relations = ("unit", "leader", "village")
 
     def __str__(self):
         return f"{self.year} · {self.unit.name_with_town if self.unit else self.leader} → {self.village.name_with_town}"

@@ -155,6 +155,8 @@ class Problem(Model):
             ),
         ]
 
+    name_relations = ("organization",)
+
     def __str__(self):
         return f"{self.organization.name_with_town} · {self.description[:30]}"
 
@@ -180,6 +182,8 @@ class RectificationPlan(Model):
         verbose_name = _("rectification plan")
         verbose_name_plural = _("rectification plans")
 
+    name_relations = ("problem",)
+
     def __str__(self):
         return f"{self.problem} · {self.person}"
 
@@ -203,6 +207,8 @@ class RectificationRecord(Model):
         verbose_name = _("rectification record")
         verbose_name_plural = _("rectification records")
         ordering = ["date", "pk"]
+
+    name_relations = ()
 
     def __str__(self):
         return f"{self.date} {self.content[:30]}"
@@ -241,6 +247,8 @@ class ClosingRequest(Model):
                 fields=["problem"], condition=Q(passed__isnull=True), name="closing_request_one_pending"
             ),
         ]
+
+    name_relations = ("problem",)
 
     def __str__(self):
         return f"{self.problem} · {self.report[:20]}"
@@ -299,6 +307,8 @@ class Extension(Model):
                 violation_error_message=_("An extension request is already waiting for a decision."),
             ),
         ]
+
+    name_relations = ("problem",)
 
     def __str__(self):
         return f"{self.problem} → {self.requested_deadline}"

@@ -131,3 +131,55 @@ def test_a_timeline_is_the_newest_rows_of_all_its_streams_and_reads_only_the_str
     read = [query["sql"] for query in captured if "historicalpost" in query["sql"]]
     assert len(read) == 1
     assert "UNION" in read[0]
+
+
+def test_every_name_relation_is_a_key_of_its_model():
+    """A model's name_relations (what its name reads, for the timelines) lists its own forward keys."""
+    from django.apps import apps
+
+    declared = [model for model in apps.get_models() if getattr(model, "name_relations", None) is not None]
+    assert len(declared) >= 10
+    for model in declared:
+        keys = {field.name for field in model._meta.concrete_fields if field.many_to_one or field.one_to_one}
+        assert set(model.name_relations) <= keys, model
+
+
+def test_an_organizations_and_a_problems_timeline_write_their_names_without_a_query(world, user_with_role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import Pairing, Post
+    from organizations.selectors import organization_timeline
+    from supervision import services as supervision_services
+    from supervision.selectors import problem_timeline
+
+    staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部")
+    village = world.village_a1a
+    person = PersonFactory(organization=village, name="张三")
+    user_with_role(Role.SECRETARY, village, full_name="王五")
+    Post.objects.create(person=person, organization=village, title=PostTitle.SECRETARY, start_date=timezone.localdate())
+    Pairing.objects.create(year=timezone.localdate().year, village=village, unit=world.town_a1, responsible=person)
+    problem = supervision_services.problem_list(
+        actor=staff,
+        organization=village,
+        responsible_unit=village,
+        source="supervision",
+        category="组织生活",
+        description="三会一课记录不全",
+        found_on=timezone.localdate(),
+        found_by="督查组",
+        deadline=timezone.localdate() + timedelta(days=30),
+    )
+    supervision_services.problem_claim(actor=staff, problem=problem)
+    supervision_services.problem_plan(
+        actor=staff, problem=problem, measures="补记", person="李四", deadline=timezone.localdate() + timedelta(days=20)
+    )
+    organization_names = []
+    for timeline in (organization_timeline(village, limit=100), problem_timeline(problem, limit=100)):
+        with CaptureQueriesContext(connection) as naming:
+            names = [str(entry["object"]) for entry in timeline]
+        assert len(naming) == 0
+        assert len(names) >= 3
+        organization_names = organization_names or names
+    assert f"{village.name_with_town} · 三会一课记录不全 · 李四" in names
+    assert any(name.startswith(f"王五 · {village.name_with_town} · ") for name in organization_names)
