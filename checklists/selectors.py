@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from organizations.listing import count_of
 from organizations.models import Organization, RoleAssignment
 from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
-from organizations.selectors import history_timeline
+from organizations.selectors import history_rows, history_timeline
 from organizations.subtree import child_code, children_rolled_up, children_with_rollup, rollup_by_child, within
 
 from .models import (
@@ -485,9 +485,9 @@ def completion_scores(checklists, *, on):
 def checklist_timeline(checklist, *, limit=40):
     return history_timeline(
         [
-            Checklist.history.filter(id=checklist.pk),
-            ChecklistItem.history.filter(checklist_id=checklist.pk),
-            LedgerEntry.history.filter(occurrence__item__checklist=checklist),
+            history_rows(Checklist).filter(id=checklist.pk),
+            history_rows(ChecklistItem).filter(checklist_id=checklist.pk),
+            history_rows(LedgerEntry).filter(occurrence__item__checklist=checklist),
         ],
         limit=limit,
     )
@@ -496,8 +496,8 @@ def checklist_timeline(checklist, *, limit=40):
 def item_timeline(item, *, limit=40):
     return history_timeline(
         [
-            ChecklistItem.history.filter(id=item.pk),
-            LedgerEntry.history.filter(occurrence__item=item),
+            history_rows(ChecklistItem).filter(id=item.pk),
+            history_rows(LedgerEntry).filter(occurrence__item=item),
         ],
         limit=limit,
     )
@@ -509,7 +509,7 @@ def entry_timeline(entry, *, limit=40):
     while previous is not None:  # versions form a short chain (one per approved change)
         ids.append(previous.pk)
         previous = previous.previous
-    return history_timeline([LedgerEntry.history.filter(id__in=ids)], limit=limit)
+    return history_timeline([history_rows(LedgerEntry).filter(id__in=ids)], limit=limit)
 
 
 # --- what reviews and scoring read about organizations --------------------------------------

@@ -178,13 +178,13 @@ def session_detail(request, pk):
 
 
 def _timeline(session):
-    from organizations.selectors import history_timeline
+    from organizations.selectors import history_rows, history_timeline
 
     return history_timeline(
         [
-            ReviewSession.history.filter(id=session.pk),
-            Venue.history.filter(session_id=session.pk),
-            Reportee.history.filter(session_id=session.pk),
+            history_rows(ReviewSession).filter(id=session.pk),
+            history_rows(Venue).filter(session_id=session.pk),
+            history_rows(Reportee).filter(session_id=session.pk),
         ],
         limit=30,
     )

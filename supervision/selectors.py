@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from config.links import link
 from organizations.models import Organization
 from organizations.permissions import Action, granted_on, organizations_where, views_whole_subtree
-from organizations.selectors import history_timeline
+from organizations.selectors import history_rows, history_timeline
 from organizations.subtree import children_rolled_up, keyed_to_any, within, within_either
 
 from .models import (
@@ -170,11 +170,11 @@ def with_countdown(problems, *, today=None):
 def problem_timeline(problem, *, limit=50):
     return history_timeline(
         [
-            Problem.history.filter(id=problem.pk),
-            RectificationPlan.history.filter(problem_id=problem.pk),
-            RectificationRecord.history.filter(problem_id=problem.pk),
-            ClosingRequest.history.filter(problem_id=problem.pk),
-            Extension.history.filter(problem_id=problem.pk),
+            history_rows(Problem).filter(id=problem.pk),
+            history_rows(RectificationPlan).filter(problem_id=problem.pk),
+            history_rows(RectificationRecord).filter(problem_id=problem.pk),
+            history_rows(ClosingRequest).filter(problem_id=problem.pk),
+            history_rows(Extension).filter(problem_id=problem.pk),
         ],
         limit=limit,
     )
