@@ -208,7 +208,7 @@ def _newest_rows(streams, limit):
     loaded = {
         (index, row.history_id): row
         for index, ids in wanted.items()
-        for row in streams[index].filter(history_id__in=ids).select_related("history_user")
+        for row in streams[index].filter(history_id__in=ids).select_related("history_user").order_by()
     }
     return [loaded[(index, history_id)] for _date, index, history_id in newest]
 
@@ -315,12 +315,12 @@ def _name_fields(model):
 
 def _related_objects(model, ids):
     if model is Organization:
-        return Organization.objects.select_related("parent__parent").in_bulk(ids)
+        return Organization.objects.select_related("parent__parent").order_by().in_bulk(ids)
     paths = [
         f"{field.name}__parent__parent" if field.related_model is Organization else field.name
         for field in _name_fields(model)
     ]
-    return model._default_manager.select_related(*paths).in_bulk(ids)
+    return model._default_manager.select_related(*paths).order_by().in_bulk(ids)
 
 
 def _timeline_entry(row, instance, changed):
