@@ -306,8 +306,8 @@ def _load_related(instances):
 
 def _name_fields(model):
     """The foreign and one-to-one keys that the model's name (__str__) reads: those that its
-    `name_relations` lists where it says (a checklist item's name is its code and title; the
-    checklist of each of a checklist's 30 items cost its page 4.6 ms of SQL), else every one."""
+    `name_relations` lists where it says (a checklist item's name is its code and title, yet
+    its checklist and template item were read for it), else every one."""
     fields = [field for field in model._meta.concrete_fields if field.many_to_one or field.one_to_one]
     names = getattr(model, "name_relations", None)
     return fields if names is None else [field for field in fields if field.name in names]
