@@ -34,7 +34,7 @@ def page_of(request, queryset, *, param="page", per_page=PER_PAGE):
     `paginator.count` the total over the whole filtered list. An empty list's page holds [], so
     that showing it does not compile the list's statement only to find it has nothing to read
     (Django slices [0:0] and learns that the slice is empty after compiling every column and
-    join: 1.5–5 ms for each of a review queue's three empty lists)."""
+    join: a review queue's three empty lists took 13 ms of its rendering, 4.7 ms with [])."""
     page = Paginator(queryset, per_page).get_page(request.GET.get(param))
     if page.paginator.count == 0:
         page.object_list = []

@@ -190,7 +190,8 @@ def build(spec, stdout):
     record_history(Person, scale_rows, reason="created")
     record_history(Post, scale_rows, reason="appointed")
     record_history(RoleAssignment, scale_rows, reason="role assigned")
-    analyze(Person, Post, RoleAssignment, Organization.history.model, Person.history.model)
-    analyze(Post.history.model, RoleAssignment.history.model)
+    analyze(
+        Person, Post, RoleAssignment, *(model.history.model for model in (Organization, Person, Post, RoleAssignment))
+    )
     accounts = User.objects.filter(username__startswith="scale-").count()
     stdout.write(f"  组织 {spec.organizations:,} 个，账号 {accounts:,} 个")
