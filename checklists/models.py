@@ -91,6 +91,8 @@ class ChecklistTemplate(Model):
             models.CheckConstraint(condition=Q(late_share__gte=0, late_share__lte=1), name="template_late_share"),
         ]
 
+    name_relations = ()
+
     def __str__(self):
         return f"{self.year} · {self.name}"
 

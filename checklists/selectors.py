@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from organizations.listing import count_of
 from organizations.models import Organization, RoleAssignment
 from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
-from organizations.selectors import history_rows, history_timeline
+from organizations.selectors import history_rows, history_timeline, loaded_with
 from organizations.subtree import child_code, children_rolled_up, children_with_rollup, rollup_by_child, within
 
 from .models import (
@@ -490,6 +490,7 @@ def checklist_timeline(checklist, *, limit=40):
             history_rows(LedgerEntry).filter(occurrence__item__checklist=checklist),
         ],
         limit=limit,
+        known=loaded_with(checklist, "organization", "template"),
     )
 
 

@@ -172,16 +172,17 @@ def history_rows(model):
     return _historical_model(model)._default_manager.all()
 
 
-def history_timeline(streams, *, limit=30):
+def history_timeline(streams, *, limit=30, known=()):
     """The operation log as "who did what, when": the newest history rows of several
     querysets of historical records, merged newest first. Other apps build their timelines
     (checklists, items, entries, problems) with it. A fixed number of queries whatever the
     rows: each changed row's previous record and the many-to-many rows both are compared on
     are loaded for all rows of a model at once (simple-history's prev_record and diff_against
-    ask them per row)."""
+    ask them per row). `known`: records the page already holds, with what their own names read
+    (loaded_with), used for the names instead of being read again."""
     rows = _newest_rows(streams, limit)
     instances = [row.instance for row in rows]  # each access builds a new instance
-    _load_related(instances)
+    _load_related(instances, known)
     changed = _changed_fields(rows)
     return [_timeline_entry(row, instance, changed) for row, instance in zip(rows, instances, strict=True)]
 
@@ -287,21 +288,54 @@ def _m2m_rows(model, field, rows):
     return lines
 
 
-def _load_related(instances):
+def loaded_with(instance, *relations):
+    """The instance and those of its related records (by field name) that are already loaded
+    with it: what a page can give history_timeline as `known`."""
+    held = [instance]
+    for name in relations:
+        field = instance._meta.get_field(name)
+        if field.is_cached(instance) and getattr(instance, name) is not None:
+            held.append(getattr(instance, name))
+    return held
+
+
+def _load_related(instances, known=()):
     """Load what the records' names need in one query per related model, organizations with
     their parents: a timeline names 高岭村（梅录街道）, not 高岭村 (issue 11 point 12), without a
-    query per row and level."""
+    query per row and level. A `known` record is taken as it is where what its name reads is
+    loaded with it (_names_loaded), and read like the others where not."""
+    held = {(type(record), record.pk): record for record in known if _names_loaded(record)}
     wanted = {}
     for instance in instances:
         for field in _name_fields(type(instance)):
-            if getattr(instance, field.attname) is not None:
-                wanted.setdefault(field.related_model, set()).add(getattr(instance, field.attname))
+            value = getattr(instance, field.attname)
+            if value is not None and (field.related_model, value) not in held:
+                wanted.setdefault(field.related_model, set()).add(value)
     loaded = {model: _related_objects(model, ids) for model, ids in wanted.items()}
+    for (model, pk), record in held.items():
+        loaded.setdefault(model, {})[pk] = record
     for instance in instances:
         for field in _name_fields(type(instance)):
             related = loaded.get(field.related_model, {}).get(getattr(instance, field.attname))
             if related is not None:
                 field.set_cached_value(instance, related)
+
+
+def _names_loaded(record):
+    """Whether a record's name (and, for an organization, name_with_town, down to the depth of
+    `parent__parent`) can be written without a query."""
+    if isinstance(record, Organization):
+        parent_field = Organization._meta.get_field("parent")
+        if record.parent_id is None:
+            return True
+        if not parent_field.is_cached(record):
+            return False
+        return record.parent.parent_id is None or parent_field.is_cached(record.parent)
+    return all(
+        getattr(record, field.attname) is None
+        or (field.is_cached(record) and _names_loaded(getattr(record, field.name)))
+        for field in _name_fields(type(record))
+    )
 
 
 def _name_fields(model):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from config.links import link
 from organizations.models import Organization
 from organizations.permissions import Action, granted_on, organizations_where, views_whole_subtree
-from organizations.selectors import history_rows, history_timeline
+from organizations.selectors import history_rows, history_timeline, loaded_with
 from organizations.subtree import children_rolled_up, keyed_to_any, within, within_either
 
 from .models import (
@@ -177,6 +177,7 @@ def problem_timeline(problem, *, limit=50):
             history_rows(Extension).filter(problem_id=problem.pk),
         ],
         limit=limit,
+        known=loaded_with(problem, "organization", "responsible_unit"),
     )
 
 

@@ -322,3 +322,37 @@ def test_a_checklists_timeline_loads_what_its_names_read_and_no_more(issued, peo
     assert {f"{item.code} {item.title}" for item in issued.items.all()} <= names
     assert any(name.startswith("Z04 ") and name.endswith(f" · {YEAR}-03-01") for name in names)
     assert not [query for query in loading if 'FROM "checklists_templateitem"' in query["sql"]]
+
+
+def test_a_timeline_takes_the_records_its_page_holds_and_reads_the_others(issued, people):
+    """history_timeline(known=…): the checklist's organization and template, loaded with the
+    checklist as the page loads it, are not read again; a checklist loaded alone gives nothing
+    the names could use, and its timeline reads them as before, writing every name the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from checklists.models import Checklist
+    from checklists.selectors import checklist_timeline
+
+    def timeline(checklist):
+        with CaptureQueriesContext(connection) as loading:
+            entries = checklist_timeline(checklist, limit=100)
+        with CaptureQueriesContext(connection) as naming:
+            names = [str(entry["object"]) for entry in entries]
+        assert len(naming) == 0
+        reads = {
+            table
+            for table in ("checklisttemplate", "organizations_organization")
+            if any(
+                f'FROM "checklists_{table}"' in query["sql"] or f'FROM "{table}"' in query["sql"] for query in loading
+            )
+        }
+        return names, reads
+
+    as_the_page = Checklist.objects.select_related("template", "organization__parent__parent").get(pk=issued.pk)
+    held_names, held_reads = timeline(as_the_page)
+    alone_names, alone_reads = timeline(Checklist.objects.get(pk=issued.pk))
+    assert held_names == alone_names
+    assert f"{issued.organization.name_with_town} · {issued.template.name}" in held_names
+    assert held_reads == set()
+    assert alone_reads == {"checklisttemplate", "organizations_organization"}

@@ -182,4 +182,12 @@ def test_an_organizations_and_a_problems_timeline_write_their_names_without_a_qu
         assert len(names) >= 3
         organization_names = organization_names or names
     assert f"{village.name_with_town} · 三会一课记录不全 · 李四" in names
+    # A problem held without its organization's town: the timeline reads the organization itself.
+    from supervision.models import Problem
+
+    partial = Problem.objects.select_related("organization").get(pk=problem.pk)
+    timeline = problem_timeline(partial, limit=100)
+    with CaptureQueriesContext(connection) as naming:
+        assert [str(entry["object"]) for entry in timeline] == names
+    assert len(naming) == 0
     assert any(name.startswith(f"王五 · {village.name_with_town} · ") for name in organization_names)
