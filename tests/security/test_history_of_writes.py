@@ -12,9 +12,11 @@ tests/organizations/test_login_throttle.py (an admin action)."""
 import ast
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from organizations.models import OrganizationKind, PartyType, PoliticalStatus, Role
+from tests.sources import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["organizations", "notifications", "checklists", "supervision", "reviews", "scoring", "spreadsheets"]
@@ -43,7 +45,7 @@ JOB_STEPS = {("spreadsheets", "import_job_confirm"), ("spreadsheets", "import_jo
 
 
 def _functions(path):
-    return {node.name: node for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    return {node.name: node for node in parsed(path.read_text()).body if isinstance(node, ast.FunctionDef)}
 
 
 def _is_actor(value):
@@ -159,7 +161,7 @@ def test_every_import_sheet_writes_history_with_the_importing_user():
         path = ROOT / app / "sheets.py"
         if not path.exists():
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parsed(path.read_text())):
             if isinstance(node, ast.FunctionDef) and node.name == "apply":
                 sheets += 1
                 assert any(
@@ -214,3 +216,21 @@ def test_writes_through_services_name_the_actor(world, user_with_role, settings,
     for record in (town, person, template):
         assert record.history.latest().history_user == staff
     assert (sample.drawn_by, attachment.uploaded_by) == (staff, staff)
+
+
+def test_the_code_is_parsed_again_after_cpythons_depth_mismatch_and_only_then(monkeypatch):
+    calls = []
+    real = ast.parse
+
+    def flaky(text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise SystemError("AST constructor recursion depth mismatch (before=117, after=53)")
+        return real(text)
+
+    monkeypatch.setattr(ast, "parse", flaky)
+    assert isinstance(parsed("x = 1  # depth mismatch once"), ast.Module)
+    assert len(calls) == 2
+    monkeypatch.setattr(ast, "parse", lambda text: (_ for _ in ()).throw(SystemError("something else")))
+    with pytest.raises(SystemError, match="something else"):
+        parsed("y = 2  # another error")

@@ -33,6 +33,7 @@ from reviews.models import RaterGroup, Reportee, ReviewSession, Venue
 from scoring.models import Panel, Project, Scheme
 from spreadsheets.models import ExportJob
 from supervision.models import Notice, Problem, Severity, Source, UnannouncedSample
+from tests.sources import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 WUCHUAN, SUIXI = "/440800/440883/", "/440800/440823/"
@@ -276,7 +277,7 @@ def _model_forms_with_all_fields(sources):
     """Every Meta that sets fields = "__all__", or exclude (which takes everything else)."""
     found = []
     for name, text in sources:
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(parsed(text)):
             if isinstance(node, ast.ClassDef) and node.name == "Meta":
                 for statement in node.body:
                     if isinstance(statement, ast.Assign) and any(
