@@ -152,6 +152,7 @@ def test_an_organizations_and_a_problems_timeline_write_their_names_without_a_qu
     from organizations.selectors import organization_timeline
     from supervision import services as supervision_services
     from supervision.selectors import problem_timeline
+    from tests.organizations.test_timeline_names import _problem
 
     staff = user_with_role(Role.STAFF, world.county_a, full_name="县组织部")
     village = world.village_a1a
@@ -159,28 +160,21 @@ def test_an_organizations_and_a_problems_timeline_write_their_names_without_a_qu
     user_with_role(Role.SECRETARY, village, full_name="王五")
     Post.objects.create(person=person, organization=village, title=PostTitle.SECRETARY, start_date=timezone.localdate())
     Pairing.objects.create(year=timezone.localdate().year, village=village, unit=world.town_a1, responsible=person)
-    problem = supervision_services.problem_list(
-        actor=staff,
-        organization=village,
-        responsible_unit=village,
-        source="supervision",
-        category="组织生活",
-        description="三会一课记录不全",
-        found_on=timezone.localdate(),
-        found_by="督查组",
-        deadline=timezone.localdate() + timedelta(days=30),
-    )
+    problem = _problem(world, staff)  # at village A1a
     supervision_services.problem_claim(actor=staff, problem=problem)
     supervision_services.problem_plan(
         actor=staff, problem=problem, measures="补记", person="李四", deadline=timezone.localdate() + timedelta(days=20)
     )
-    organization_names = []
-    for timeline in (organization_timeline(village, limit=100), problem_timeline(problem, limit=100)):
+
+    def names_without_a_query(timeline):
         with CaptureQueriesContext(connection) as naming:
             names = [str(entry["object"]) for entry in timeline]
         assert len(naming) == 0
         assert len(names) >= 3
-        organization_names = organization_names or names
+        return names
+
+    organization_names = names_without_a_query(organization_timeline(village, limit=100))
+    names = names_without_a_query(problem_timeline(problem, limit=100))
     assert f"{village.name_with_town} · 三会一课记录不全 · 李四" in names
     # A problem held without its organization's town: the timeline reads the organization itself.
     from supervision.models import Problem
