@@ -11,6 +11,7 @@ from organizations.listing import count_of, page_of
 from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, require_permission
 from organizations.selectors import organization_ancestors, organization_get_visible
 from organizations.subtree import within
+from organizations.timelines import log_response, wants_log
 
 from . import selectors, services, thumbnails
 from .filters import IssuedFilter, MeetingFilter, WaitingFilter
@@ -207,6 +208,8 @@ def checklist_detail(request, pk):
         Checklist.objects.select_related("template", "organization__parent__parent", "claimed_by"), pk=pk
     )
     _visible(request.user, checklist.organization)
+    if wants_log(request):
+        return log_response(request, checklist, lambda: selectors.checklist_timeline(checklist))
     may_claim = has_permission(request.user, Action.CLAIM_CHECKLIST, checklist.organization)
     form = ClaimForm(request.POST or None)  # typed by the claimant, never prefilled (DESIGN.md 3)
     if request.method == "POST":
@@ -226,7 +229,6 @@ def checklist_detail(request, pk):
         "claim_form": form if may_claim and not checklist.is_claimed else None,
         "differences": selectors.claim_differences(checklist) if not checklist.is_claimed else [],
         "claim_overdue": not checklist.is_claimed and checklist.claim_deadline < timezone.localdate(),
-        "timeline": selectors.checklist_timeline(checklist),
         "ancestors": organization_ancestors(checklist.organization, request.user),
     }
     return render(request, "checklists/checklist_detail.html", context)
@@ -260,6 +262,8 @@ def item_detail(request, pk):
         pk=pk,
     )
     organization = _visible(request.user, item.checklist.organization)
+    if wants_log(request):
+        return log_response(request, item, lambda: selectors.item_timeline(item))
     user = request.user
     action = request.POST.get("action") if request.method == "POST" else None
     may_submit = has_permission(user, Action.SUBMIT_RECORD, organization)
@@ -294,7 +298,6 @@ def item_detail(request, pk):
         "may_submit": may_submit,
         "responsible_form": responsible_form,
         "override_form": override_form if may_assess else None,
-        "timeline": selectors.item_timeline(item),
     }
     return render(request, "checklists/item_detail.html", context)
 
@@ -368,6 +371,8 @@ def entry_detail(request, pk):
         pk=pk,
     )
     organization = _visible(request.user, entry.organization)
+    if wants_log(request):
+        return log_response(request, entry, lambda: selectors.entry_timeline(entry))
     user = request.user
     action = request.POST.get("action") if request.method == "POST" else None
     may_review = has_permission(user, Action.APPROVE_RECORD, organization) and entry.meeting_id is None
@@ -429,7 +434,6 @@ def entry_detail(request, pk):
         "edit_form": edit_form,
         "edit_action": ("revise" if isinstance(edit_form, RevisionForm) else "edit"),
         "review_form": review_form if may_review and entry.status == ReviewStatus.SUBMITTED else None,
-        "timeline": selectors.entry_timeline(entry),
     }
     return render(request, "checklists/entry_detail.html", context)
 

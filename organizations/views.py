@@ -12,6 +12,7 @@ from .forms import AccountCreateForm, AccountEditForm, PairingReportForm, Passwo
 from .listing import page_of
 from .models import Pairing, RoleAssignment
 from .permissions import Action, granted_on, organizations_where
+from .timelines import log_response, wants_log
 
 
 def _visible_or_404(user, code):
@@ -63,6 +64,8 @@ def organization_detail(request, code):
     organization = visible.filter(code=code).first()
     if organization is None:
         raise Http404  # as _visible_or_404: outside the area, not shown to exist
+    if wants_log(request):
+        return log_response(request, organization, lambda: selectors.organization_timeline(organization))
     granted = granted_on(user, [Action.MANAGE_ACCOUNTS, Action.MAINTAIN_ORGANIZATIONS], [organization])
     can_manage_accounts = organization.pk in granted[Action.MANAGE_ACCOUNTS]
     context = {
@@ -74,7 +77,6 @@ def organization_detail(request, code):
         "can_manage_accounts": can_manage_accounts,
         "can_export_people": organization.pk in granted[Action.MAINTAIN_ORGANIZATIONS],
         "role_assignments": selectors.role_assignments_at(organization) if can_manage_accounts else None,
-        "timeline": selectors.organization_timeline(organization),
     }
     return render(request, "organizations/detail.html", context)
 

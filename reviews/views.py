@@ -12,6 +12,7 @@ from organizations.forms import form_attempt
 from organizations.models import Organization
 from organizations.permissions import Action, acts_anywhere, organizations_where, top_organization
 from organizations.selectors import organization_get_visible
+from organizations.timelines import log_response, wants_log
 
 from . import selectors, services
 from .forms import (
@@ -115,6 +116,8 @@ def session_edit(request, pk):
 @login_required
 def session_detail(request, pk):
     session = _session_for(request.user, pk)
+    if wants_log(request):
+        return log_response(request, session, lambda: _timeline(session))
     may_manage = selectors.may_manage(request.user, session)
     action = request.POST.get("action") if request.method == "POST" else None
     if action and not may_manage:
@@ -170,7 +173,6 @@ def session_detail(request, pk):
         "reportees_form": reportees_form,
         "pending_checks": session.reportees.filter(check_verdict="pending").count(),
         "share": selectors.session_share(session) if session.results_at else None,
-        "timeline": _timeline(session),
         "states": State.choices,
         "grade_points": list(zip(session.grades, session.points, strict=True)),
     }

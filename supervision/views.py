@@ -14,6 +14,7 @@ from organizations.listing import page_of
 from organizations.models import OrganizationKind
 from organizations.permissions import Action, acts_anywhere, has_permission, organizations_where, top_organization
 from organizations.selectors import organization_ancestors, organization_get_visible
+from organizations.timelines import log_response, wants_log
 
 from . import selectors, services
 from .filters import AdmonishmentFilter, FollowUpFilter, NoticeFilter
@@ -131,6 +132,8 @@ def _problem_for(user, pk):
 @login_required
 def problem_detail(request, pk):
     problem = _problem_for(request.user, pk)
+    if wants_log(request):
+        return log_response(request, problem, lambda: selectors.problem_timeline(problem))
     permitted = selectors.problem_permitted(request.user, problem)
     action = request.POST.get("action") if request.method == "POST" else None
     if action and action not in permitted:
@@ -240,7 +243,6 @@ def problem_detail(request, pk):
         ),
         **{f"{name}_form": form for name, form in forms.items()},
         **page,
-        "timeline": selectors.problem_timeline(problem),
         "today": timezone.localdate(),
     }
     return render(request, "supervision/problem_detail.html", context)

@@ -266,7 +266,7 @@ def test_entry_timeline_shows_who_did_what(issued, people, client):
     )
     services.entry_return(actor=people.town_clerk, entry=entry, comment="补")
     client.force_login(people.secretary)
-    timeline = client.get(reverse("checklists:entry", args=[entry.pk])).context["timeline"]
+    timeline = client.get(reverse("checklists:entry", args=[entry.pk]) + "?part=log").context["timeline"]
     assert [(row["user"], row["reason"]) for row in timeline] == [
         (people.town_clerk, "已退回"),
         (people.secretary, "提交"),

@@ -48,7 +48,7 @@ def test_organization_page_shows_the_timeline(world, user_with_role, client):
     staff = user_with_role(Role.STAFF, world.county_a, full_name="周组织")
     services.organization_update(actor=staff, organization=world.village_a1a, name="新名村")
     client.force_login(staff)
-    response = client.get(reverse("organizations:detail", args=["A1a"]))
+    response = client.get(reverse("organizations:detail", args=["A1a"]) + "?part=log")
     entry = response.context["timeline"][0]
     assert entry["user"] == staff
     assert entry["changed"] == ["组织名称"]

@@ -56,7 +56,7 @@ def test_the_problem_timeline_names_the_village_with_its_town(two_gaoling, world
         actor=staff, problem=problem, reason="需协调资金", new_deadline=problem.deadline + timedelta(days=10)
     )
     client.force_login(staff)
-    timeline = _timeline(client.get(reverse("supervision:problem", args=[problem.pk])).text)
+    timeline = _timeline(client.get(reverse("supervision:problem", args=[problem.pk]) + "?part=log").text)
     # The problem's own row and the extension's row (named through its problem).
     assert timeline.count("高岭村（梅录街道）") >= 2
     assert "「高岭村 ·" not in timeline
@@ -67,7 +67,7 @@ def test_the_organization_timeline_names_roles_with_the_town(two_gaoling, world,
     clerk = UserFactory(full_name="李台账")
     organization_services.role_assign(actor=admin, user=clerk, organization=world.village_a2a, role=Role.CLERK)
     client.force_login(admin)
-    timeline = _timeline(client.get(reverse("organizations:detail", args=[world.village_a2a.code])).text)
+    timeline = _timeline(client.get(reverse("organizations:detail", args=[world.village_a2a.code]) + "?part=log").text)
     assert "李台账 · 高岭村（塘㙍镇） · 台账管理员" in timeline
 
 
