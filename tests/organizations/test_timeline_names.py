@@ -1,7 +1,6 @@
 """The operation log names a village with its town (issue 11, point 12): a county with two 高岭村
 must tell them apart on every timeline too, not only in the page's own facts."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from notifications.models import Notification
 from organizations import services as organization_services
 from organizations.models import Organization, Role
 from supervision import services as supervision_services
+from tests.log_fold import timeline_of
 from tests.organizations.factories import UserFactory
 
 
@@ -23,13 +23,6 @@ def two_gaoling(world):
     Organization.objects.filter(pk=world.town_a2.pk).update(name="塘㙍镇")
     for organization in (world.village_a1a, world.village_a2a, world.town_a1, world.town_a2):
         organization.refresh_from_db()
-
-
-def _timeline(page):
-    """The operation log's list alone, so that the page's header and facts do not count."""
-    found = re.search(r'<ol class="timeline">.*?</ol>', page, re.S)
-    assert found, "no operation log on the page"
-    return found.group(0)
 
 
 def _problem(world, staff):
@@ -56,7 +49,7 @@ def test_the_problem_timeline_names_the_village_with_its_town(two_gaoling, world
         actor=staff, problem=problem, reason="需协调资金", new_deadline=problem.deadline + timedelta(days=10)
     )
     client.force_login(staff)
-    timeline = _timeline(client.get(reverse("supervision:problem", args=[problem.pk]) + "?part=log").text)
+    timeline = timeline_of(client.get(reverse("supervision:problem", args=[problem.pk]) + "?part=log").text)
     # The problem's own row and the extension's row (named through its problem).
     assert timeline.count("高岭村（梅录街道）") >= 2
     assert "「高岭村 ·" not in timeline
@@ -67,7 +60,8 @@ def test_the_organization_timeline_names_roles_with_the_town(two_gaoling, world,
     clerk = UserFactory(full_name="李台账")
     organization_services.role_assign(actor=admin, user=clerk, organization=world.village_a2a, role=Role.CLERK)
     client.force_login(admin)
-    timeline = _timeline(client.get(reverse("organizations:detail", args=[world.village_a2a.code]) + "?part=log").text)
+    url = reverse("organizations:detail", args=[world.village_a2a.code])
+    timeline = timeline_of(client.get(url + "?part=log").text)
     assert "李台账 · 高岭村（塘㙍镇） · 台账管理员" in timeline
 
 
