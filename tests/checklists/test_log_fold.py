@@ -1,17 +1,14 @@
 """The operation log of a checklist, an item, an entry, a problem and an organization is folded
 at the foot of the page and read when opened (organizations/timelines.py)."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from checklists import services
 from checklists.models import Occurrence
-from supervision import services as supervision_services
 from tests.log_fold import assert_log_folded
+from tests.organizations.test_timeline_names import _problem
 
 
 @pytest.fixture
@@ -43,18 +40,7 @@ def test_the_checklist_item_and_entry_pages_fold_their_logs(issued, people, staf
 
 
 def test_the_problem_page_folds_its_log(world, people, staff, outsider):
-    today = timezone.localdate()
-    problem = supervision_services.problem_list(
-        actor=people.staff,
-        organization=world.village_a1a,
-        responsible_unit=world.village_a1a,
-        source="supervision",
-        category="组织生活",
-        description="三会一课记录不全",
-        found_on=today,
-        found_by="督导组",
-        deadline=today + timedelta(days=30),
-    )
+    problem = _problem(world, people.staff)  # at village A1a, listed by the county staff
     assert_log_folded(staff, reverse("supervision:problem", args=[problem.pk]), marker="县组织部", outsider=outsider)
 
 
